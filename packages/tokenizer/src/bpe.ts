@@ -21,8 +21,7 @@ export interface BytePairEncoderParams {
  * because only the two neighbours of a merge are re-ranked.
  */
 export class BytePairEncoder {
-  private readonly idStride: number;
-  private readonly pairRank = new Map<number, number>();
+  private readonly pairRank: PairRankTable;
   private readonly rankToId: Int32Array;
   /** Id of the single-byte symbol for each byte, or -1 when the vocab lacks it. */
   private readonly byteToId = new Int32Array(256).fill(-1);
@@ -33,11 +32,7 @@ export class BytePairEncoder {
     const source = params.source ?? "<object>";
     this.vocab = params.vocab;
     this.ignoreMerges = params.ignoreMerges ?? false;
-    let maxId = 0;
-    for (const id of params.vocab.values()) {
-      maxId = Math.max(maxId, id);
-    }
-    this.idStride = maxId + 1;
+    this.pairRank = new PairRankTable(params.merges.length);
     for (let b = 0; b < 256; b++) {
       this.byteToId[b] = params.vocab.get(BYTE_TO_CHAR[b] ?? "") ?? -1;
     }
@@ -55,7 +50,7 @@ export class BytePairEncoder {
         });
       }
       // Later duplicates win, as in tokenizers' HashMap collect.
-      this.pairRank.set(leftId * this.idStride + rightId, rank);
+      this.pairRank.set(leftId, rightId, rank);
       this.rankToId[rank] = mergedId;
     });
   }
@@ -125,6 +120,58 @@ export class BytePairEncoder {
   }
 
   private rankOf(left: number, right: number): number {
-    return this.pairRank.get(left * this.idStride + right) ?? Infinity;
+    return this.pairRank.get(left, right);
+  }
+}
+
+/**
+ * Open-addressing hash table from a token-id pair to its merge rank. A `Map` keyed by
+ * `left * stride + right` would need keys above 2^30, which V8 stores as heap numbers; typed arrays
+ * keep both construction (50k merges) and lookups allocation-free.
+ */
+class PairRankTable {
+  private readonly mask: number;
+  private readonly lefts: Int32Array;
+  private readonly rights: Int32Array;
+  private readonly ranks: Int32Array;
+
+  constructor(expected: number) {
+    let capacity = 16;
+    while (capacity < expected * 2) {
+      capacity *= 2;
+    }
+    this.mask = capacity - 1;
+    this.lefts = new Int32Array(capacity).fill(-1);
+    this.rights = new Int32Array(capacity);
+    this.ranks = new Int32Array(capacity);
+  }
+
+  set(left: number, right: number, rank: number): void {
+    let slot = this.slotOf(left, right);
+    while (this.lefts[slot] !== -1 && !(this.lefts[slot] === left && this.rights[slot] === right)) {
+      slot = (slot + 1) & this.mask;
+    }
+    this.lefts[slot] = left;
+    this.rights[slot] = right;
+    this.ranks[slot] = rank;
+  }
+
+  /** The rank of the pair, or `Infinity` when the pair never merges. */
+  get(left: number, right: number): number {
+    let slot = this.slotOf(left, right);
+    for (;;) {
+      const stored = this.lefts[slot] as number;
+      if (stored === -1) {
+        return Infinity;
+      }
+      if (stored === left && this.rights[slot] === right) {
+        return this.ranks[slot] as number;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private slotOf(left: number, right: number): number {
+    return (Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x7f4a7c15, 0x85ebca77)) >>> 0 & this.mask;
   }
 }
