@@ -1,11 +1,15 @@
 // Lint rules follow huggingface.js's hub package (see docs/decisions/0003-lint-and-format.md).
 import js from "@eslint/js";
+import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", "**/coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+  },
   {
     files: ["**/*.ts"],
     rules: {
