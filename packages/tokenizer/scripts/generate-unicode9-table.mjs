@@ -21,8 +21,7 @@ for (const cp of unassignedIn9) {
   if (cp >= 0xd800 && cp <= 0xdfff) continue;
   const s = String.fromCodePoint(cp);
   const decomposes = s.normalize("NFD") !== s || s.normalize("NFC") !== s;
-  const nonStarter =
-    (ccc240 + s).normalize("NFD") !== ccc240 + s || (s + ccc1).normalize("NFD") !== s + ccc1;
+  const nonStarter = (ccc240 + s).normalize("NFD") !== ccc240 + s || (s + ccc1).normalize("NFD") !== s + ccc1;
   if (decomposes || nonStarter) {
     relevant.add(cp);
     for (const part of s.normalize("NFD")) {

@@ -172,6 +172,6 @@ class PairRankTable {
   }
 
   private slotOf(left: number, right: number): number {
-    return (Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x7f4a7c15, 0x85ebca77)) >>> 0 & this.mask;
+    return ((Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x7f4a7c15, 0x85ebca77)) >>> 0) & this.mask;
   }
 }

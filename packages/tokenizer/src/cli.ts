@@ -71,7 +71,11 @@ async function main(argv: string[]): Promise<void> {
       expectNoArguments(command, rest);
       for await (const { line, value } of readJsonl(process.stdin)) {
         const ids = readIds(value, line);
-        await writeLine(JSON.stringify({ text: tokenizer.decode(ids, { skipSpecialTokens: values["skip-special-tokens"] }) }));
+        await writeLine(
+          JSON.stringify({
+            text: tokenizer.decode(ids, { skipSpecialTokens: values["skip-special-tokens"] }),
+          }),
+        );
       }
       return;
     default:
@@ -88,11 +92,17 @@ function expectNoArguments(command: string, rest: string[]): void {
 function readIds(value: unknown, line: number): number[] {
   const ids = typeof value === "object" && value !== null ? (value as { ids?: unknown }).ids : undefined;
   if (!Array.isArray(ids)) {
-    throw new TokenizerInputError(`expected an object with an "ids" array, got ${JSON.stringify(value).slice(0, 80)}`, line);
+    throw new TokenizerInputError(
+      `expected an object with an "ids" array, got ${JSON.stringify(value).slice(0, 80)}`,
+      line,
+    );
   }
   ids.forEach((id, index) => {
     if (!Number.isInteger(id) || id < 0) {
-      throw new TokenizerInputError(`ids[${index}] is ${JSON.stringify(id)}; ids must be non-negative integers`, line);
+      throw new TokenizerInputError(
+        `ids[${index}] is ${JSON.stringify(id)}; ids must be non-negative integers`,
+        line,
+      );
     }
   });
   return ids as number[];

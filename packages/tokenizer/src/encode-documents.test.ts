@@ -13,7 +13,10 @@ async function* slowly(documents: string[]) {
 describe("encodeDocuments", () => {
   it("appends the EOD (0) after every document, from an async source", async () => {
     const out: number[][] = [];
-    for await (const ids of encodeDocuments({ tokenizer, documents: slowly(["Hello, world!", "", " the"]) })) {
+    for await (const ids of encodeDocuments({
+      tokenizer,
+      documents: slowly(["Hello, world!", "", " the"]),
+    })) {
       expect(ids).toBeInstanceOf(Uint32Array);
       out.push([...ids]);
     }
@@ -52,9 +55,11 @@ describe("encodeDocuments", () => {
   it("stops when aborted and rejects non-strings", async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(encodeDocuments({ tokenizer, documents: ["a"], signal: controller.signal }).next()).rejects.toThrow();
     await expect(
-      encodeDocuments({ tokenizer, documents: [42 as unknown as string] }).next(),
-    ).rejects.toThrow(/expected every document to be a string, got number/);
+      encodeDocuments({ tokenizer, documents: ["a"], signal: controller.signal }).next(),
+    ).rejects.toThrow();
+    await expect(encodeDocuments({ tokenizer, documents: [42 as unknown as string] }).next()).rejects.toThrow(
+      /expected every document to be a string, got number/,
+    );
   });
 });

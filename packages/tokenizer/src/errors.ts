@@ -2,10 +2,7 @@ const MARKER = Symbol.for("@pythia/tokenizer.error");
 
 /** Stable machine-readable error codes thrown by `@pythia/tokenizer`. */
 export type TokenizerErrorCode =
-  | "TOKENIZER_FORMAT"
-  | "TOKENIZER_UNSUPPORTED"
-  | "TOKENIZER_FILE"
-  | "TOKENIZER_INPUT";
+  "TOKENIZER_FORMAT" | "TOKENIZER_UNSUPPORTED" | "TOKENIZER_FILE" | "TOKENIZER_INPUT";
 
 /**
  * Base class of every error this package throws. `isInstance` works across duplicate copies of the

@@ -75,7 +75,10 @@ export async function* readJsonl(input: Readable): AsyncGenerator<JsonlLine, voi
   for await (const text of lines) {
     line++;
     if (text.trim().length === 0) {
-      throw new TokenizerInputError('empty line; expected one JSON object per line, e.g. {"text": "..."}', line);
+      throw new TokenizerInputError(
+        'empty line; expected one JSON object per line, e.g. {"text": "..."}',
+        line,
+      );
     }
     try {
       yield { line, value: JSON.parse(text) };
@@ -91,7 +94,8 @@ export async function* readJsonl(input: Readable): AsyncGenerator<JsonlLine, voi
  */
 export async function* readJsonlTexts(input: Readable, field = "text"): AsyncGenerator<string, void> {
   for await (const { line, value } of readJsonl(input)) {
-    const text = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : undefined;
+    const text =
+      typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : undefined;
     if (typeof text !== "string") {
       throw new TokenizerInputError(
         `expected an object with a string "${field}" field, got ${JSON.stringify(value).slice(0, 80)}`,

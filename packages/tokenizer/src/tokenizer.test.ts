@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadPileTokenizer, normalizeNfcLikeHf, Tokenizer, TokenizerError, TokenizerFormatError } from "./index.js";
+import {
+  loadPileTokenizer,
+  normalizeNfcLikeHf,
+  Tokenizer,
+  TokenizerError,
+  TokenizerFormatError,
+} from "./index.js";
 
 const tokenizer = await loadPileTokenizer();
 
@@ -52,9 +58,12 @@ describe("properties", () => {
     text,
     fc.string({ unit: "binary", maxLength: 80 }).map((s) => s.toWellFormed()),
     fc
-      .array(fc.constantFrom("the", " ", "  ", "\n", "<|endoftext|>", "é", "e\u0301", "😀", "123", "'s", "\t"), {
-        maxLength: 30,
-      })
+      .array(
+        fc.constantFrom("the", " ", "  ", "\n", "<|endoftext|>", "é", "e\u0301", "😀", "123", "'s", "\t"),
+        {
+          maxLength: 30,
+        },
+      )
       .map((parts) => parts.join("")),
   );
 
@@ -122,7 +131,11 @@ describe("tokenizer.json validation", () => {
     pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null,
     decoder: { type: "ByteLevel" },
-    model: { type: "BPE", vocab: { a: 0, b: 1, ab: 2 } as Record<string, number>, merges: ["a b"] as unknown[] },
+    model: {
+      type: "BPE",
+      vocab: { a: 0, b: 1, ab: 2 } as Record<string, number>,
+      merges: ["a b"] as unknown[],
+    },
   });
 
   it("builds a small tokenizer, with both merge spellings", () => {
@@ -135,7 +148,7 @@ describe("tokenizer.json validation", () => {
   it("add_prefix_space prepends a space to each piece", () => {
     const config = minimal();
     config.pre_tokenizer.add_prefix_space = true;
-    config.model.vocab = { a: 0, "Ġ": 1, "Ġa": 2 };
+    config.model.vocab = { a: 0, Ġ: 1, Ġa: 2 };
     config.model.merges = ["Ġ a"];
     const prefixed = Tokenizer.fromJSON(config);
     expect(prefixed.encode("a")).toEqual([2]);
@@ -144,14 +157,19 @@ describe("tokenizer.json validation", () => {
 
   const rejects: Array<[string, (config: ReturnType<typeof minimal>) => void, string]> = [
     ["model.type", (c) => void (c.model.type = "WordPiece"), 'field "model.type"'],
-    ["normalizer.type", (c) => void ((c as { normalizer: unknown }).normalizer = { type: "Lowercase" }), 'field "normalizer.type"'],
+    [
+      "normalizer.type",
+      (c) => void ((c as { normalizer: unknown }).normalizer = { type: "Lowercase" }),
+      'field "normalizer.type"',
+    ],
     ["pre_tokenizer.type", (c) => void (c.pre_tokenizer.type = "Whitespace"), 'field "pre_tokenizer.type"'],
     ["decoder.type", (c) => void (c.decoder.type = "WordPiece"), 'field "decoder.type"'],
     ["merges out of vocab", (c) => void (c.model.merges = ["a c"]), 'field "model.merges[0]"'],
     ["malformed merge", (c) => void (c.model.merges = ["abc"]), 'field "model.merges[0]"'],
     [
       "lstrip added token",
-      (c) => void ((c as { added_tokens: unknown[] }).added_tokens = [{ id: 3, content: "<x>", lstrip: true }]),
+      (c) =>
+        void ((c as { added_tokens: unknown[] }).added_tokens = [{ id: 3, content: "<x>", lstrip: true }]),
       'field "added_tokens[0].lstrip"',
     ],
   ];

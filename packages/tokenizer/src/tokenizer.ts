@@ -257,7 +257,9 @@ export class Tokenizer {
     const original = start === 0 && end === text.length ? text : text.slice(start, end);
     const normalized = this.normalize ? this.normalize(original) : original;
     const alignment =
-      trace === null || normalized === original ? null : alignNormalized(original, normalized, this.normalize);
+      trace === null || normalized === original
+        ? null
+        : alignNormalized(original, normalized, this.normalize);
     const toOriginal =
       trace === null
         ? null
@@ -506,7 +508,7 @@ function alignNormalized(
     // sequence the Rust normalizer walks. An output character takes the span at the current
     // position and advances by the length of its own decomposition.
     const sources: Array<[number, number]> = [];
-    for (let i = 0; i < match[0].length; ) {
+    for (let i = 0; i < match[0].length;) {
       const char = String.fromCodePoint(match[0].codePointAt(i) as number);
       const span: [number, number] = [match.index + i, match.index + i + char.length];
       for (let k = [...char.normalize("NFD")].length; k > 0; k--) {
@@ -534,7 +536,11 @@ function alignNormalized(
 function readModel(file: TokenizerFileFormat, source: string) {
   const model = file.model;
   if (typeof model !== "object" || model === null) {
-    throw new TokenizerFormatError({ source, field: "model", message: "missing; expected a BPE model object" });
+    throw new TokenizerFormatError({
+      source,
+      field: "model",
+      message: "missing; expected a BPE model object",
+    });
   }
   if (model.type !== "BPE") {
     throw new TokenizerFormatError({
@@ -545,7 +551,11 @@ function readModel(file: TokenizerFileFormat, source: string) {
     });
   }
   if (typeof model.vocab !== "object" || model.vocab === null || Array.isArray(model.vocab)) {
-    throw new TokenizerFormatError({ source, field: "model.vocab", message: "expected an object of token -> id" });
+    throw new TokenizerFormatError({
+      source,
+      field: "model.vocab",
+      message: "expected an object of token -> id",
+    });
   }
   if (!Array.isArray(model.merges)) {
     throw new TokenizerFormatError({ source, field: "model.merges", message: "expected an array of merges" });
@@ -572,7 +582,10 @@ function readModel(file: TokenizerFileFormat, source: string) {
   return model;
 }
 
-function readByteLevel(file: TokenizerFileFormat, source: string): { addPrefixSpace: boolean; useRegex: boolean } {
+function readByteLevel(
+  file: TokenizerFileFormat,
+  source: string,
+): { addPrefixSpace: boolean; useRegex: boolean } {
   let config = file.pre_tokenizer;
   let field = "pre_tokenizer";
   if (config?.type === "Sequence" && config.pretokenizers?.length === 1) {
@@ -631,7 +644,11 @@ function readAddedTokens(file: TokenizerFileFormat, source: string): AddedToken[
     .map((entry, index): AddedToken => {
       const field = `added_tokens[${index}]`;
       if (typeof entry?.content !== "string" || !Number.isInteger(entry.id)) {
-        throw new TokenizerFormatError({ source, field, message: "expected { id: integer, content: string }" });
+        throw new TokenizerFormatError({
+          source,
+          field,
+          message: "expected { id: integer, content: string }",
+        });
       }
       for (const flag of ["lstrip", "rstrip", "single_word"] as const) {
         if (entry[flag]) {

@@ -20,7 +20,10 @@ describe("pythia-tokenize", () => {
     const { code, stdout, stderr } = run(["encode"], input);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    const lines = stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const lines = stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines).toEqual(cases.map((c) => ({ ids: c.ids })));
   });
 
@@ -50,12 +53,30 @@ describe("pythia-tokenize", () => {
 
   const bad: Array<[string, string[], string, RegExp, number]> = [
     ["invalid JSON", ["encode"], '{"text":"ok"}\n{oops\n', /^pythia-tokenize: line 2: invalid JSON/, 1],
-    ["missing text", ["encode"], '{"body":"x"}\n', /line 1: expected an object with a string "text" field/, 1],
+    [
+      "missing text",
+      ["encode"],
+      '{"body":"x"}\n',
+      /line 1: expected an object with a string "text" field/,
+      1,
+    ],
     ["empty line", ["encode"], '{"text":"a"}\n\n{"text":"b"}\n', /line 2: empty line/, 1],
     ["bad ids", ["decode"], '{"ids":[1,-2]}\n', /line 1: ids\[1\] is -2/, 1],
     ["unknown command", ["frobnicate"], "", /unknown command "frobnicate"/, 2],
-    ["missing tokenizer file", ["encode", "--tokenizer", "/no/such/tokenizer.json"], "", /cannot read tokenizer file \/no\/such\/tokenizer\.json \(ENOENT\)/, 1],
-    ["unsupported tokenizer", ["encode", "--tokenizer", fixturePath("meta.json")], "", /meta\.json: field "model"/, 1],
+    [
+      "missing tokenizer file",
+      ["encode", "--tokenizer", "/no/such/tokenizer.json"],
+      "",
+      /cannot read tokenizer file \/no\/such\/tokenizer\.json \(ENOENT\)/,
+      1,
+    ],
+    [
+      "unsupported tokenizer",
+      ["encode", "--tokenizer", fixturePath("meta.json")],
+      "",
+      /meta\.json: field "model"/,
+      1,
+    ],
   ];
   it.each(bad)("reports %s without a stack trace", (_name, args, input, message, exitCode) => {
     const { code, stderr } = run(args, input);

@@ -25,7 +25,9 @@ export function requireBuild(): string {
   try {
     readFileSync(cli);
   } catch {
-    throw new Error(`${cli} is missing: run "pnpm build" (or "pnpm test" from the repo root, which builds first)`);
+    throw new Error(
+      `${cli} is missing: run "pnpm build" (or "pnpm test" from the repo root, which builds first)`,
+    );
   }
   return cli;
 }

@@ -36,7 +36,10 @@ describe("encode matches HF tokenizers 0.22.2", () => {
   });
   it("token strings match", () => {
     for (const c of cases) {
-      expect(c.ids.map((id) => tokenizer.idToToken(id)), c.id).toEqual(c.tokens);
+      expect(
+        c.ids.map((id) => tokenizer.idToToken(id)),
+        c.id,
+      ).toEqual(c.tokens);
     }
   });
 });

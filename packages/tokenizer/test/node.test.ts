@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { bundledTokenizerPath, loadTokenizerFile, readJsonlTexts, TokenizerError, TokenizerInputError } from "../src/node.js";
+import {
+  bundledTokenizerPath,
+  loadTokenizerFile,
+  readJsonlTexts,
+  TokenizerError,
+  TokenizerInputError,
+} from "../src/node.js";
 
 describe("loadTokenizerFile", () => {
   it("loads the bundled file", async () => {

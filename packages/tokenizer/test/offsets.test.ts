@@ -18,16 +18,19 @@ function toCodePoints(text: string, index: number): number {
 }
 
 describe("encodeWithOffsets", () => {
-  it.each(cases.map((c, i) => [`${i}: ${JSON.stringify(c.text).slice(0, 50)}`, c] as const))("%s", (_name, c) => {
-    const encoding = tokenizer.encodeWithOffsets(c.text);
-    expect(encoding.ids).toEqual(c.ids);
-    expect(encoding.tokens).toEqual(c.ids.map((id) => tokenizer.idToToken(id)));
-    const asCodePoints = encoding.offsets.map(([start, end]) => [
-      toCodePoints(c.text, start),
-      toCodePoints(c.text, end),
-    ]);
-    expect(asCodePoints).toEqual(c.offsets);
-  });
+  it.each(cases.map((c, i) => [`${i}: ${JSON.stringify(c.text).slice(0, 50)}`, c] as const))(
+    "%s",
+    (_name, c) => {
+      const encoding = tokenizer.encodeWithOffsets(c.text);
+      expect(encoding.ids).toEqual(c.ids);
+      expect(encoding.tokens).toEqual(c.ids.map((id) => tokenizer.idToToken(id)));
+      const asCodePoints = encoding.offsets.map(([start, end]) => [
+        toCodePoints(c.text, start),
+        toCodePoints(c.text, end),
+      ]);
+      expect(asCodePoints).toEqual(c.offsets);
+    },
+  );
 
   it("spans are UTF-16 indices usable with String.prototype.slice", () => {
     const text = "😀 hello";

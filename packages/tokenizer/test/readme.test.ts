@@ -6,7 +6,9 @@ import { packagePath, requireBuild } from "./helpers.js";
 
 function codeBlocks(language: string): string[] {
   const readme = readFileSync(packagePath("README.md"), "utf8");
-  return [...readme.matchAll(new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1] as string);
+  return [...readme.matchAll(new RegExp("```" + language + "\\n([\\s\\S]*?)```", "g"))].map(
+    (m) => m[1] as string,
+  );
 }
 
 describe("README", () => {
