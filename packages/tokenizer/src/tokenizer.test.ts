@@ -192,3 +192,17 @@ describe("tokenizer.json validation", () => {
     expect(() => Tokenizer.fromJSON([], { source: "x.json" })).toThrow(/x\.json: field "\(root\)"/);
   });
 });
+
+describe("added tokens", () => {
+  it("normalized added tokens match the normalized text (an NFD token matches NFC input)", () => {
+    const tokenizer = Tokenizer.fromJSON({
+      added_tokens: [{ id: 5, content: "cafe\u0301", normalized: true, special: false }],
+      normalizer: { type: "NFC" },
+      pre_tokenizer: { type: "ByteLevel", add_prefix_space: false },
+      decoder: { type: "ByteLevel" },
+      model: { type: "BPE", vocab: { a: 0, b: 1 }, merges: [] },
+    });
+    expect(tokenizer.encode("ab café ba")).toEqual([0, 1, 5, 1, 0]);
+    expect(tokenizer.encode("ab cafe\u0301 ba")).toEqual([0, 1, 5, 1, 0]);
+  });
+});

@@ -2,7 +2,7 @@ import { BytePairEncoder } from "./bpe.js";
 import { CHAR_TO_BYTE, GPT2_SPLIT_PATTERN, isRustWhitespace } from "./byte-level.js";
 import { TokenizerError, TokenizerFormatError } from "./errors.js";
 import { createNormalizer, type Normalize } from "./normalizer.js";
-import type { TokenizerFileFormat } from "./tokenizer-format.js";
+import type { ByteLevelComponentFormat, TokenizerFileFormat } from "./tokenizer-format.js";
 
 /** An entry of the tokenizer's added vocabulary (matched in text before BPE runs). */
 export interface AddedToken {
@@ -64,7 +64,10 @@ export class Tokenizer {
   private readonly normalize: Normalize | null;
   private readonly rawAddedPattern: RegExp | null;
   private readonly normalizedAddedPattern: RegExp | null;
+  /** Raw-text added tokens by content. */
   private readonly addedIdByContent: Map<string, number>;
+  /** Normalized added tokens by their normalized content (what the pattern matches). */
+  private readonly normalizedAddedIdByContent: Map<string, number>;
   private readonly addPrefixSpace: boolean;
   private readonly useRegex: boolean;
   private readonly trimOffsets: boolean;
@@ -106,8 +109,9 @@ export class Tokenizer {
     const preTokenizer = readByteLevel(file, source);
     this.addPrefixSpace = preTokenizer.addPrefixSpace;
     this.useRegex = preTokenizer.useRegex;
-    this.trimOffsets = readPostProcessor(file, source);
-    this.byteLevelDecoder = readDecoder(file, source);
+    const postProcessor = readOptionalByteLevel(file, "post_processor", source);
+    this.trimOffsets = postProcessor !== null && (postProcessor.trim_offsets ?? true);
+    this.byteLevelDecoder = readOptionalByteLevel(file, "decoder", source) !== null;
     this.normalize = createNormalizer(file.normalizer, source);
 
     const added = readAddedTokens(file, source);
@@ -129,11 +133,12 @@ export class Tokenizer {
     }
     this.vocabSize = this.tokenToIdMap.size;
     this.rawAddedPattern = alternation(added.filter((token) => !token.normalized).map((t) => t.content));
-    this.normalizedAddedPattern = alternation(
+    this.normalizedAddedIdByContent = new Map(
       added
         .filter((token) => token.normalized)
-        .map((token) => (this.normalize ? this.normalize(token.content) : token.content)),
+        .map((token) => [this.normalize ? this.normalize(token.content) : token.content, token.id]),
     );
+    this.normalizedAddedPattern = alternation([...this.normalizedAddedIdByContent.keys()]);
   }
 
   /**
@@ -277,7 +282,7 @@ export class Tokenizer {
     let last = 0;
     for (let match = pattern.exec(normalized); match !== null; match = pattern.exec(normalized)) {
       this.encodeWords(normalized, last, match.index, out, trace, toOriginal);
-      out.push(this.addedIdByContent.get(match[0]) as number);
+      out.push(this.normalizedAddedIdByContent.get(match[0]) as number);
       if (trace !== null && toOriginal !== null) {
         trace.offsets.push(toOriginal(match.index, match.index + match[0].length));
       }
@@ -603,36 +608,25 @@ function readByteLevel(
   return { addPrefixSpace: config.add_prefix_space ?? true, useRegex: config.use_regex ?? true };
 }
 
-function readPostProcessor(file: TokenizerFileFormat, source: string): boolean {
-  const config = file.post_processor;
+/** `post_processor` or `decoder`: `null`, or a ByteLevel component (anything else is rejected). */
+function readOptionalByteLevel(
+  file: TokenizerFileFormat,
+  key: "post_processor" | "decoder",
+  source: string,
+): ByteLevelComponentFormat | null {
+  const config = file[key];
   if (config === null || config === undefined) {
-    return false;
+    return null;
   }
   if (config.type !== "ByteLevel") {
     throw new TokenizerFormatError({
       source,
-      field: "post_processor.type",
-      message: `post-processor "${String(config.type)}" is not supported; expected "ByteLevel" or null`,
+      field: `${key}.type`,
+      message: `${key} "${String(config.type)}" is not supported; expected "ByteLevel" or null`,
       unsupported: true,
     });
   }
-  return config.trim_offsets ?? true;
-}
-
-function readDecoder(file: TokenizerFileFormat, source: string): boolean {
-  const config = file.decoder;
-  if (config === null || config === undefined) {
-    return false;
-  }
-  if (config.type !== "ByteLevel") {
-    throw new TokenizerFormatError({
-      source,
-      field: "decoder.type",
-      message: `decoder "${String(config.type)}" is not supported; expected "ByteLevel" or null`,
-      unsupported: true,
-    });
-  }
-  return true;
+  return config;
 }
 
 function readAddedTokens(file: TokenizerFileFormat, source: string): AddedToken[] {
