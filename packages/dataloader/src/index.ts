@@ -1,0 +1,4 @@
+export * from "./errors.js";
+export * from "./dtype.js";
+export * from "./indexed-dataset.js";
+export * from "./indexed-dataset-builder.js";
