@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { renameSync, rmSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 
 /** A sibling temporary path for `path` (same directory, so the final rename is atomic). */
 export function temporaryPath(path: string): string {
@@ -19,5 +19,17 @@ export function commitTemporaryFiles(
 export function removeTemporaryFiles(paths: readonly string[]): void {
   for (const path of paths) {
     rmSync(path, { force: true });
+  }
+}
+
+/** Writes `contents` to a temporary sibling and renames it onto `path` (never a half-written file). */
+export function writeFileAtomic(path: string, contents: string | Uint8Array): void {
+  const temporary = temporaryPath(path);
+  try {
+    writeFileSync(temporary, contents);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
 }

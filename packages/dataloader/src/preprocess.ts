@@ -1,0 +1,284 @@
+import { statSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import type { Tokenizer } from "@pythia/tokenizer";
+import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
+import { bestDtype, type DtypeName } from "./dtype.js";
+import { DataloaderError } from "./errors.js";
+import { IndexedDatasetBuilder, type IndexedDatasetSummary } from "./indexed-dataset-builder.js";
+import { readDocuments } from "./read-documents.js";
+
+/** Parameters of `preprocess` / `preprocessIter`. */
+export interface PreprocessParams {
+  /** Input files: `.jsonl`, `.jsonl.zst`, or plain text (one document per file). */
+  inputs: readonly string[];
+  /**
+   * Output prefix, as GPT-NeoX's `--output-prefix`: the dataset is written to
+   * `{outputPrefix}_{jsonlKey}_document.{bin,idx}`.
+   */
+  outputPrefix: string;
+  /** JSONL field holding the text. @default "text" */
+  jsonlKey?: string;
+  /** A Hugging Face `tokenizer.json`. @default the bundled GPT-NeoX-20B tokenizer */
+  tokenizerPath?: string;
+  /** Tokenizer threads; 0 tokenizes on the calling thread. @default 1 */
+  workers?: number;
+  /** Append the end-of-document id to every document (GPT-NeoX `--append-eod`, always on for Pythia). @default true */
+  appendEod?: boolean;
+  /** The end-of-document id. @default 0 */
+  eodId?: number;
+  /** Element type. @default uint16 when the vocabulary has fewer than 65500 ids, else int32 */
+  dtype?: DtypeName;
+  /** Documents per batch sent to a worker. @default 64 */
+  batchSize?: number;
+  /** Minimum time between `progress` events. @default 500 */
+  progressIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Progress of a running `preprocessIter`. */
+export type PreprocessEvent =
+  | { type: "file-start"; file: string; index: number }
+  | {
+      type: "progress";
+      documents: number;
+      tokens: number;
+      /** Input bytes consumed (compressed bytes for `.zst`) and in total, for an ETA. */
+      bytesRead: number;
+      totalBytes: number;
+      elapsedMs: number;
+    };
+
+/** What `preprocess` wrote. */
+export interface PreprocessSummary extends IndexedDatasetSummary {
+  elapsedMs: number;
+}
+
+interface Batch {
+  seq: number;
+  texts: string[];
+}
+
+interface Encoded {
+  ids: Uint32Array;
+  lengths: Uint32Array;
+}
+
+/**
+ * Tokenizes documents into a GPT-NeoX indexed dataset like `tools/preprocess_data.py`: one item per
+ * document with the EOD appended, streaming with bounded memory (a fixed number of batches in
+ * flight), tokenization in worker threads, documents written in input order, and an atomic output
+ * (nothing under the final name until the end; temporary files are removed on failure or abort).
+ * Yields progress events; returns the summary.
+ */
+export async function* preprocessIter(
+  params: PreprocessParams,
+): AsyncGenerator<PreprocessEvent, PreprocessSummary> {
+  const started = performance.now();
+  const jsonlKey = params.jsonlKey ?? "text";
+  const eodId = params.eodId ?? 0;
+  const appendEod = params.appendEod ?? true;
+  const batchSize = params.batchSize ?? 64;
+  const interval = params.progressIntervalMs ?? 500;
+  if (params.inputs.length === 0) {
+    throw new DataloaderError("DATASET_INPUT", "preprocess: no input files given");
+  }
+  const totalBytes = params.inputs.reduce((sum, file) => sum + inputSize(file), 0);
+  const encoder = await createEncoder(params.tokenizerPath ?? null, params.workers ?? 1);
+  const dtype = params.dtype ?? bestDtype(encoder.vocabSize).name;
+  const builder = IndexedDatasetBuilder.create({
+    prefix: `${params.outputPrefix}_${jsonlKey}_document`,
+    dtype,
+    vocabSize: encoder.vocabSize,
+  });
+  let documents = 0;
+  let tokens = 0;
+  let bytesRead = 0;
+  let lastProgress = 0;
+  const write = (encoded: Encoded) => {
+    let at = 0;
+    for (const length of encoded.lengths) {
+      const ids = encoded.ids.subarray(at, at + length);
+      at += length;
+      if (appendEod) {
+        const withEod = new Uint32Array(length + 1);
+        withEod.set(ids);
+        withEod[length] = eodId;
+        builder.addItem(withEod);
+      } else {
+        builder.addItem(ids);
+      }
+      builder.endDocument();
+      documents++;
+      tokens += length + (appendEod ? 1 : 0);
+    }
+  };
+  const progress = (): PreprocessEvent => ({
+    type: "progress",
+    documents,
+    tokens,
+    bytesRead,
+    totalBytes,
+    elapsedMs: performance.now() - started,
+  });
+  try {
+    // Batches go out in order and are written in order; at most `maxInFlight` wait at once.
+    const inFlight: Array<Promise<Encoded>> = [];
+    const maxInFlight = Math.max(2, encoder.parallelism * 2);
+    let seq = 0;
+    for (const [index, file] of params.inputs.entries()) {
+      yield { type: "file-start", file, index };
+      let texts: string[] = [];
+      const documentsOfFile = readDocuments({
+        file,
+        jsonlKey,
+        signal: params.signal,
+        onBytes: (n) => (bytesRead += n),
+      });
+      for await (const document of documentsOfFile) {
+        texts.push(document.text);
+        if (texts.length < batchSize) {
+          continue;
+        }
+        inFlight.push(encoder.encode({ seq: seq++, texts }));
+        texts = [];
+        while (inFlight.length >= maxInFlight) {
+          write(await (inFlight.shift() as Promise<Encoded>));
+        }
+        if (performance.now() - lastProgress >= interval) {
+          lastProgress = performance.now();
+          yield progress();
+        }
+      }
+      if (texts.length > 0) {
+        inFlight.push(encoder.encode({ seq: seq++, texts }));
+      }
+    }
+    while (inFlight.length > 0) {
+      write(await (inFlight.shift() as Promise<Encoded>));
+    }
+    yield progress();
+    const summary = builder.finalize();
+    return { ...summary, elapsedMs: performance.now() - started };
+  } catch (error) {
+    builder.abort();
+    throw error;
+  } finally {
+    await encoder.close();
+  }
+}
+
+/** Drains `preprocessIter`, passing each event to `onEvent`. */
+export async function preprocess(
+  params: PreprocessParams & { onEvent?: (event: PreprocessEvent) => void },
+): Promise<PreprocessSummary> {
+  const iterator = preprocessIter(params);
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) {
+      return next.value;
+    }
+    params.onEvent?.(next.value);
+  }
+}
+
+function inputSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (error) {
+    throw new DataloaderError(
+      "DATASET_IO",
+      `cannot read input ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      { cause: error },
+    );
+  }
+}
+
+interface Encoder {
+  vocabSize: number;
+  parallelism: number;
+  encode(batch: Batch): Promise<Encoded>;
+  close(): Promise<void>;
+}
+
+async function loadTokenizer(path: string | null): Promise<Tokenizer> {
+  return path === null ? loadPileTokenizer() : loadTokenizerFile(path);
+}
+
+/** Tokenizes on this thread (`workers: 0`) or on a pool of worker threads, round robin. */
+async function createEncoder(tokenizerPath: string | null, workers: number): Promise<Encoder> {
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new DataloaderError("DATASET_INPUT", `workers must be a non-negative integer, got ${workers}`);
+  }
+  const tokenizer = await loadTokenizer(tokenizerPath);
+  if (workers === 0) {
+    return {
+      vocabSize: tokenizer.vocabSize,
+      parallelism: 1,
+      encode: async (batch) => {
+        const encoded = batch.texts.map((text) => tokenizer.encode(text));
+        const lengths = Uint32Array.from(encoded, (ids) => ids.length);
+        return { ids: Uint32Array.from(encoded.flat()), lengths };
+      },
+      close: async () => {},
+    };
+  }
+  const pool = await Promise.all(Array.from({ length: workers }, () => startWorker(tokenizerPath)));
+  let next = 0;
+  return {
+    vocabSize: tokenizer.vocabSize,
+    parallelism: workers,
+    encode: (batch) => (pool[next++ % pool.length] as PooledWorker).encode(batch),
+    close: async () => {
+      await Promise.all(pool.map((worker) => worker.terminate()));
+    },
+  };
+}
+
+interface PooledWorker {
+  encode(batch: Batch): Promise<Encoded>;
+  terminate(): Promise<number>;
+}
+
+/** The built worker script (from the sources, tests use the build in `dist/`). */
+function workerUrl(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("../dist/preprocess-worker.js", import.meta.url)
+    : new URL("./preprocess-worker.js", import.meta.url);
+}
+
+function startWorker(tokenizerPath: string | null): Promise<PooledWorker> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerUrl(), { workerData: { tokenizerPath } });
+    const pending = new Map<number, { resolve: (value: Encoded) => void; reject: (error: Error) => void }>();
+    const fail = (error: Error) => {
+      for (const waiter of pending.values()) {
+        waiter.reject(error);
+      }
+      pending.clear();
+      reject(error);
+    };
+    worker.on("error", (error) =>
+      fail(new DataloaderError("DATASET_IO", `tokenizer worker failed: ${error.message}`, { cause: error })),
+    );
+    worker.on("message", (message: { ready?: boolean; seq?: number; error?: string } & Partial<Encoded>) => {
+      if (message.ready) {
+        resolve({
+          encode: (batch) =>
+            new Promise((resolveBatch, rejectBatch) => {
+              pending.set(batch.seq, { resolve: resolveBatch, reject: rejectBatch });
+              worker.postMessage(batch);
+            }),
+          terminate: () => worker.terminate(),
+        });
+        return;
+      }
+      const waiter = pending.get(message.seq as number);
+      pending.delete(message.seq as number);
+      if (message.error !== undefined) {
+        waiter?.reject(new DataloaderError("DATASET_INPUT", `tokenizer worker: ${message.error}`));
+      } else {
+        waiter?.resolve({ ids: message.ids as Uint32Array, lengths: message.lengths as Uint32Array });
+      }
+    });
+  });
+}

@@ -1,0 +1,126 @@
+import { createReadStream } from "node:fs";
+import { Decompress } from "fzstd";
+import { DataloaderError } from "./errors.js";
+
+/** One document read from an input file. */
+export interface InputDocument {
+  text: string;
+  /** 1-based line of a JSONL input (the file's only document for plain text: 1). */
+  line: number;
+}
+
+/** Parameters of `readDocuments`. */
+export interface ReadDocumentsParams {
+  /** `.jsonl`, `.jsonl.zst` (the Pile's format) or any other file, read as one plain-text document. */
+  file: string;
+  /** The JSONL field holding the text. @default "text" */
+  jsonlKey?: string;
+  /** Called with the number of input (possibly compressed) bytes consumed, for progress and ETA. */
+  onBytes?: (bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams the documents of one input file with constant memory. Empty documents are skipped, as
+ * GPT-NeoX's reader (lm_dataformat) does.
+ * @throws DataloaderError naming the file and line of an invalid JSON line or a missing/non-string field.
+ */
+export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerator<InputDocument, void> {
+  const { file } = params;
+  const key = params.jsonlKey ?? "text";
+  const isZstd = /\.zst$/i.test(file);
+  const isJsonl = /\.jsonl(\.zst)?$/i.test(file);
+  const chunks = isZstd ? decompressZstd(readBytes(params)) : readBytes(params);
+  if (!isJsonl) {
+    const decoder = new TextDecoder("utf-8");
+    let text = "";
+    for await (const chunk of chunks) {
+      text += decoder.decode(chunk, { stream: true });
+    }
+    text += decoder.decode();
+    if (text.length > 0) {
+      yield { text, line: 1 };
+    }
+    return;
+  }
+  let line = 0;
+  for await (const raw of lines(chunks)) {
+    line++;
+    params.signal?.throwIfAborted();
+    if (raw.trim().length === 0) {
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw new DataloaderError(
+        "DATASET_INPUT",
+        `${file}:${line}: invalid JSON (${(error as Error).message})`,
+      );
+    }
+    const text =
+      typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    if (typeof text !== "string") {
+      throw new DataloaderError(
+        "DATASET_INPUT",
+        `${file}:${line}: expected an object with a string "${key}" field (set --jsonl-key for another field)`,
+      );
+    }
+    if (text.length > 0) {
+      yield { text, line };
+    }
+  }
+}
+
+async function* readBytes(params: ReadDocumentsParams): AsyncGenerator<Uint8Array, void> {
+  const stream = createReadStream(params.file, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream) {
+      params.signal?.throwIfAborted();
+      params.onBytes?.((chunk as Buffer).length);
+      yield chunk as Buffer;
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined && code !== "ABORT_ERR") {
+      throw new DataloaderError("DATASET_IO", `cannot read ${params.file} (${code})`, { cause: error });
+    }
+    throw error;
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** Zstandard-decompresses a byte stream (pure JS, fzstd). */
+async function* decompressZstd(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void> {
+  const out: Uint8Array[] = [];
+  const decompressor = new Decompress((chunk) => {
+    out.push(chunk);
+  });
+  for await (const chunk of input) {
+    decompressor.push(chunk);
+    yield* out.splice(0);
+  }
+  decompressor.push(new Uint8Array(0), true);
+  yield* out.splice(0);
+}
+
+/** Splits UTF-8 byte chunks into lines (without `\n` / `\r\n`). */
+async function* lines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string, void> {
+  const decoder = new TextDecoder("utf-8");
+  let rest = "";
+  for await (const chunk of chunks) {
+    rest += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let newline = rest.indexOf("\n"); newline !== -1; newline = rest.indexOf("\n", start)) {
+      yield rest.slice(start, newline > start && rest.charCodeAt(newline - 1) === 13 ? newline - 1 : newline);
+      start = newline + 1;
+    }
+    rest = rest.slice(start);
+  }
+  rest += decoder.decode();
+  if (rest.length > 0) {
+    yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  }
+}
