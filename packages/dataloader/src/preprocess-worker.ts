@@ -1,13 +1,17 @@
 /**
- * Worker thread of `preprocess`: loads the tokenizer once, then answers `{ seq, texts }` with the
- * concatenated ids and per-document lengths (buffers transferred, not copied).
+ * Worker thread of `preprocess`: loads the tokenizer once, then parses and encodes batches of raw
+ * records, answering with the concatenated ids and per-document lengths (buffers transferred).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
+import { encodeRecords } from "./encode-records.js";
+import type { InputRecord } from "./read-documents.js";
 
 interface Request {
   seq: number;
-  texts: string[];
+  file: string;
+  jsonlKey: string;
+  records: InputRecord[];
 }
 
 const port = parentPort;
@@ -19,15 +23,11 @@ const tokenizer = tokenizerPath === null ? await loadPileTokenizer() : await loa
 
 port.on("message", (request: Request) => {
   try {
-    const encoded = request.texts.map((text) => tokenizer.encode(text));
-    const lengths = Uint32Array.from(encoded, (ids) => ids.length);
-    const ids = new Uint32Array(lengths.reduce((sum, length) => sum + length, 0));
-    let at = 0;
-    for (const part of encoded) {
-      ids.set(part, at);
-      at += part.length;
-    }
-    port.postMessage({ seq: request.seq, ids, lengths }, [ids.buffer, lengths.buffer]);
+    const { ids, lengths } = encodeRecords(tokenizer, request.records, request.file, request.jsonlKey);
+    port.postMessage({ seq: request.seq, ids, lengths }, [
+      ids.buffer as ArrayBuffer,
+      lengths.buffer as ArrayBuffer,
+    ]);
   } catch (error) {
     port.postMessage({ seq: request.seq, error: (error as Error).message });
   }

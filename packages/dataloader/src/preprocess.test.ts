@@ -33,7 +33,7 @@ describe("preprocess", () => {
         inputs: [jsonl],
         outputPrefix: join(dir, "out"),
         workers,
-        batchSize: 16,
+        batchChars: 2000,
         progressIntervalMs: 0,
         onEvent: (event) => events.push(event),
       });

@@ -5,7 +5,8 @@ import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
 import { bestDtype, type DtypeName } from "./dtype.js";
 import { DataloaderError } from "./errors.js";
 import { IndexedDatasetBuilder, type IndexedDatasetSummary } from "./indexed-dataset-builder.js";
-import { readDocuments } from "./read-documents.js";
+import { encodeRecords, type EncodedBatch } from "./encode-records.js";
+import { readRecords, type InputRecord } from "./read-documents.js";
 
 /** Parameters of `preprocess` / `preprocessIter`. */
 export interface PreprocessParams {
@@ -28,8 +29,8 @@ export interface PreprocessParams {
   eodId?: number;
   /** Element type. @default uint16 when the vocabulary has fewer than 65500 ids, else int32 */
   dtype?: DtypeName;
-  /** Documents per batch sent to a worker. @default 64 */
-  batchSize?: number;
+  /** Approximate input characters per batch sent to a worker. @default 262144 */
+  batchChars?: number;
   /** Minimum time between `progress` events. @default 500 */
   progressIntervalMs?: number;
   signal?: AbortSignal;
@@ -55,12 +56,9 @@ export interface PreprocessSummary extends IndexedDatasetSummary {
 
 interface Batch {
   seq: number;
-  texts: string[];
-}
-
-interface Encoded {
-  ids: Uint32Array;
-  lengths: Uint32Array;
+  file: string;
+  jsonlKey: string;
+  records: InputRecord[];
 }
 
 /**
@@ -77,7 +75,7 @@ export async function* preprocessIter(
   const jsonlKey = params.jsonlKey ?? "text";
   const eodId = params.eodId ?? 0;
   const appendEod = params.appendEod ?? true;
-  const batchSize = params.batchSize ?? 64;
+  const batchChars = params.batchChars ?? 1 << 18;
   const interval = params.progressIntervalMs ?? 500;
   if (params.inputs.length === 0) {
     throw new DataloaderError("DATASET_INPUT", "preprocess: no input files given");
@@ -94,7 +92,7 @@ export async function* preprocessIter(
   let tokens = 0;
   let bytesRead = 0;
   let lastProgress = 0;
-  const write = (encoded: Encoded) => {
+  const write = (encoded: EncodedBatch) => {
     let at = 0;
     for (const length of encoded.lengths) {
       const ids = encoded.ids.subarray(at, at + length);
@@ -122,39 +120,43 @@ export async function* preprocessIter(
   });
   try {
     // Batches go out in order and are written in order; at most `maxInFlight` wait at once.
-    const inFlight: Array<Promise<Encoded>> = [];
+    const inFlight: Array<Promise<EncodedBatch>> = [];
     const maxInFlight = Math.max(2, encoder.parallelism * 2);
     let seq = 0;
     for (const [index, file] of params.inputs.entries()) {
       yield { type: "file-start", file, index };
-      let texts: string[] = [];
-      const documentsOfFile = readDocuments({
+      let records: InputRecord[] = [];
+      let chars = 0;
+      const send = () => {
+        inFlight.push(encoder.encode({ seq: seq++, file, jsonlKey, records }));
+        records = [];
+        chars = 0;
+      };
+      for await (const record of readRecords({
         file,
-        jsonlKey,
         signal: params.signal,
         onBytes: (n) => (bytesRead += n),
-      });
-      for await (const document of documentsOfFile) {
-        texts.push(document.text);
-        if (texts.length < batchSize) {
+      })) {
+        records.push(record);
+        chars += record.raw.length;
+        if (chars < batchChars) {
           continue;
         }
-        inFlight.push(encoder.encode({ seq: seq++, texts }));
-        texts = [];
+        send();
         while (inFlight.length >= maxInFlight) {
-          write(await (inFlight.shift() as Promise<Encoded>));
+          write(await (inFlight.shift() as Promise<EncodedBatch>));
         }
         if (performance.now() - lastProgress >= interval) {
           lastProgress = performance.now();
           yield progress();
         }
       }
-      if (texts.length > 0) {
-        inFlight.push(encoder.encode({ seq: seq++, texts }));
+      if (records.length > 0) {
+        send();
       }
     }
     while (inFlight.length > 0) {
-      write(await (inFlight.shift() as Promise<Encoded>));
+      write(await (inFlight.shift() as Promise<EncodedBatch>));
     }
     yield progress();
     const summary = builder.finalize();
@@ -196,7 +198,7 @@ function inputSize(file: string): number {
 interface Encoder {
   vocabSize: number;
   parallelism: number;
-  encode(batch: Batch): Promise<Encoded>;
+  encode(batch: Batch): Promise<EncodedBatch>;
   close(): Promise<void>;
 }
 
@@ -214,11 +216,7 @@ async function createEncoder(tokenizerPath: string | null, workers: number): Pro
     return {
       vocabSize: tokenizer.vocabSize,
       parallelism: 1,
-      encode: async (batch) => {
-        const encoded = batch.texts.map((text) => tokenizer.encode(text));
-        const lengths = Uint32Array.from(encoded, (ids) => ids.length);
-        return { ids: Uint32Array.from(encoded.flat()), lengths };
-      },
+      encode: async (batch) => encodeRecords(tokenizer, batch.records, batch.file, batch.jsonlKey),
       close: async () => {},
     };
   }
@@ -235,7 +233,7 @@ async function createEncoder(tokenizerPath: string | null, workers: number): Pro
 }
 
 interface PooledWorker {
-  encode(batch: Batch): Promise<Encoded>;
+  encode(batch: Batch): Promise<EncodedBatch>;
   terminate(): Promise<number>;
 }
 
@@ -249,7 +247,10 @@ function workerUrl(): URL {
 function startWorker(tokenizerPath: string | null): Promise<PooledWorker> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerUrl(), { workerData: { tokenizerPath } });
-    const pending = new Map<number, { resolve: (value: Encoded) => void; reject: (error: Error) => void }>();
+    const pending = new Map<
+      number,
+      { resolve: (value: EncodedBatch) => void; reject: (error: Error) => void }
+    >();
     const fail = (error: Error) => {
       for (const waiter of pending.values()) {
         waiter.reject(error);
@@ -260,25 +261,28 @@ function startWorker(tokenizerPath: string | null): Promise<PooledWorker> {
     worker.on("error", (error) =>
       fail(new DataloaderError("DATASET_IO", `tokenizer worker failed: ${error.message}`, { cause: error })),
     );
-    worker.on("message", (message: { ready?: boolean; seq?: number; error?: string } & Partial<Encoded>) => {
-      if (message.ready) {
-        resolve({
-          encode: (batch) =>
-            new Promise((resolveBatch, rejectBatch) => {
-              pending.set(batch.seq, { resolve: resolveBatch, reject: rejectBatch });
-              worker.postMessage(batch);
-            }),
-          terminate: () => worker.terminate(),
-        });
-        return;
-      }
-      const waiter = pending.get(message.seq as number);
-      pending.delete(message.seq as number);
-      if (message.error !== undefined) {
-        waiter?.reject(new DataloaderError("DATASET_INPUT", `tokenizer worker: ${message.error}`));
-      } else {
-        waiter?.resolve({ ids: message.ids as Uint32Array, lengths: message.lengths as Uint32Array });
-      }
-    });
+    worker.on(
+      "message",
+      (message: { ready?: boolean; seq?: number; error?: string } & Partial<EncodedBatch>) => {
+        if (message.ready) {
+          resolve({
+            encode: (batch) =>
+              new Promise((resolveBatch, rejectBatch) => {
+                pending.set(batch.seq, { resolve: resolveBatch, reject: rejectBatch });
+                worker.postMessage(batch);
+              }),
+            terminate: () => worker.terminate(),
+          });
+          return;
+        }
+        const waiter = pending.get(message.seq as number);
+        pending.delete(message.seq as number);
+        if (message.error !== undefined) {
+          waiter?.reject(new DataloaderError("DATASET_INPUT", `tokenizer worker: ${message.error}`));
+        } else {
+          waiter?.resolve({ ids: message.ids as Uint32Array, lengths: message.lengths as Uint32Array });
+        }
+      },
+    );
   });
 }

@@ -20,14 +20,21 @@ export interface ReadDocumentsParams {
   signal?: AbortSignal;
 }
 
+/** One unparsed record of an input file: a JSONL line, or a whole plain-text file. */
+export interface InputRecord {
+  /** `jsonl`: `raw` is one JSON line; `text`: `raw` is the document itself. */
+  kind: "jsonl" | "text";
+  raw: string;
+  /** 1-based line number (1 for plain text). */
+  line: number;
+}
+
 /**
- * Streams the documents of one input file with constant memory. Empty documents are skipped, as
- * GPT-NeoX's reader (lm_dataformat) does.
- * @throws DataloaderError naming the file and line of an invalid JSON line or a missing/non-string field.
+ * Streams the raw records of one input file with constant memory, leaving JSON parsing to
+ * `parseRecord` (which preprocessing runs on its worker threads).
  */
-export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerator<InputDocument, void> {
+export async function* readRecords(params: ReadDocumentsParams): AsyncGenerator<InputRecord, void> {
   const { file } = params;
-  const key = params.jsonlKey ?? "text";
   const isZstd = /\.zst$/i.test(file);
   const isJsonl = /\.jsonl(\.zst)?$/i.test(file);
   const chunks = isZstd ? decompressZstd(readBytes(params)) : readBytes(params);
@@ -38,37 +45,59 @@ export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerato
       text += decoder.decode(chunk, { stream: true });
     }
     text += decoder.decode();
-    if (text.length > 0) {
-      yield { text, line: 1 };
-    }
+    yield { kind: "text", raw: text, line: 1 };
     return;
   }
   let line = 0;
   for await (const raw of lines(chunks)) {
     line++;
     params.signal?.throwIfAborted();
-    if (raw.trim().length === 0) {
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (error) {
-      throw new DataloaderError(
-        "DATASET_INPUT",
-        `${file}:${line}: invalid JSON (${(error as Error).message})`,
-      );
-    }
-    const text =
-      typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-    if (typeof text !== "string") {
-      throw new DataloaderError(
-        "DATASET_INPUT",
-        `${file}:${line}: expected an object with a string "${key}" field (set --jsonl-key for another field)`,
-      );
-    }
-    if (text.length > 0) {
-      yield { text, line };
+    yield { kind: "jsonl", raw, line };
+  }
+}
+
+/**
+ * The document text of a record, or `null` for an empty document or a blank line (skipped, as
+ * GPT-NeoX's reader does).
+ * @throws DataloaderError naming `file` and the line of invalid JSON or a missing/non-string field.
+ */
+export function parseRecord(record: InputRecord, file: string, jsonlKey = "text"): string | null {
+  if (record.kind === "text") {
+    return record.raw.length > 0 ? record.raw : null;
+  }
+  if (record.raw.trim().length === 0) {
+    return null;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(record.raw);
+  } catch (error) {
+    throw new DataloaderError(
+      "DATASET_INPUT",
+      `${file}:${record.line}: invalid JSON (${(error as Error).message})`,
+    );
+  }
+  const text =
+    typeof value === "object" && value !== null ? (value as Record<string, unknown>)[jsonlKey] : undefined;
+  if (typeof text !== "string") {
+    throw new DataloaderError(
+      "DATASET_INPUT",
+      `${file}:${record.line}: expected an object with a string "${jsonlKey}" field (set --jsonl-key for another field)`,
+    );
+  }
+  return text.length > 0 ? text : null;
+}
+
+/**
+ * Streams the documents of one input file with constant memory. Empty documents are skipped, as
+ * GPT-NeoX's reader (lm_dataformat) does.
+ * @throws DataloaderError naming the file and line of an invalid JSON line or a missing/non-string field.
+ */
+export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerator<InputDocument, void> {
+  for await (const record of readRecords(params)) {
+    const text = parseRecord(record, params.file, params.jsonlKey);
+    if (text !== null) {
+      yield { text, line: record.line };
     }
   }
 }
