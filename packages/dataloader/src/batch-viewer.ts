@@ -1,4 +1,5 @@
 import { DataloaderError } from "./errors.js";
+import type { GPT2Dataset } from "./gpt2-dataset.js";
 import type { IndexedDataset } from "./indexed-dataset.js";
 
 /** Parameters of `preshuffledBatch`. */
@@ -14,23 +15,14 @@ export interface PreshuffledBatchParams {
 }
 
 /**
- * The rows of batch `step` of a pre-shuffled dataset: rows `[step·B, (step+1)·B)`, each `seqLength + 1`
- * tokens, read as one contiguous range. Row r starts at token `r·(seqLength+1)` of the `.bin`.
+ * Batch `step` of a pre-shuffled dataset: rows `[step·B, (step+1)·B)`, each `seqLength + 1` tokens,
+ * read as one contiguous range and returned row-major as `[B, seqLength + 1]`. Row r starts at
+ * token `r·(seqLength+1)` of the `.bin`.
  */
-export function preshuffledBatch(params: PreshuffledBatchParams): Int32Array[] {
+export function preshuffledBatch(params: PreshuffledBatchParams): Int32Array {
   const { dataset, step, batchSize } = params;
   const rowLength = (params.seqLength ?? 2048) + 1;
-  for (const [name, value] of [
-    ["step", step],
-    ["batchSize", batchSize],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || (name === "batchSize" && value === 0)) {
-      throw new DataloaderError(
-        "DATASET_INPUT",
-        `${name} must be a ${name === "step" ? "non-negative" : "positive"} integer, got ${value}`,
-      );
-    }
-  }
+  checkStep(step, batchSize);
   const rows = Math.floor(dataset.tokenCount / rowLength);
   const first = step * batchSize;
   if (first + batchSize > rows) {
@@ -40,11 +32,46 @@ export function preshuffledBatch(params: PreshuffledBatchParams): Int32Array[] {
     );
   }
   const tokens = dataset.readTokens(first * rowLength, batchSize * rowLength);
-  const out: Int32Array[] = [];
-  for (let row = 0; row < batchSize; row++) {
-    out.push(
-      Int32Array.from(tokens.subarray(row * rowLength, (row + 1) * rowLength) as ArrayLike<number>, Number),
+  return tokens instanceof Int32Array ? tokens : Int32Array.from(tokens as ArrayLike<number>, Number);
+}
+
+/** Parameters of `indexMapBatch`. */
+export interface IndexMapBatchParams {
+  /** GPT-NeoX's shuffled order over an unshuffled dataset. */
+  dataset: GPT2Dataset;
+  /** 0-based batch index (the data of optimizer step `step + 1`). */
+  step: number;
+  batchSize: number;
+}
+
+/** Batch `step` in GPT2Dataset order: samples `step·B … (step+1)·B − 1`, row-major `[B, seqLength + 1]`. */
+export function indexMapBatch(params: IndexMapBatchParams): Int32Array {
+  const { dataset, step, batchSize } = params;
+  checkStep(step, batchSize);
+  const first = step * batchSize;
+  if (first + batchSize > dataset.length) {
+    throw new DataloaderError(
+      "DATASET_RANGE",
+      `${dataset.dataset.prefix}: batch ${step} needs samples [${first}, ${first + batchSize}) but the order serves ${dataset.length} (last full batch: ${Math.floor(dataset.length / batchSize) - 1}); raise the number of samples`,
     );
   }
-  return out;
+  return dataset.samples(first, batchSize);
+}
+
+/** Splits a row-major batch into its rows (views, no copy). */
+export function batchRows(batch: Int32Array, rowLength: number): Int32Array[] {
+  const rows: Int32Array[] = [];
+  for (let start = 0; start < batch.length; start += rowLength) {
+    rows.push(batch.subarray(start, start + rowLength));
+  }
+  return rows;
+}
+
+function checkStep(step: number, batchSize: number): void {
+  if (!Number.isSafeInteger(step) || step < 0) {
+    throw new DataloaderError("DATASET_INPUT", `step must be a non-negative integer, got ${step}`);
+  }
+  if (!Number.isSafeInteger(batchSize) || batchSize <= 0) {
+    throw new DataloaderError("DATASET_INPUT", `batchSize must be a positive integer, got ${batchSize}`);
+  }
 }
