@@ -1,5 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
@@ -15,7 +14,7 @@ import {
   readNpy,
   type IndexMaps,
 } from "./index.js";
-import { fixturePath, readJsonFixture } from "../test/helpers.js";
+import { fixturePath, readJsonFixture, temporaryDirectories, values } from "../test/helpers.js";
 
 interface CaseInfo {
   seq_length: number;
@@ -63,23 +62,7 @@ function open(prefix: string): IndexedDataset {
   return dataset;
 }
 
-/** Elements of an index array as numbers. */
-function values(data: ArrayLike<number | bigint>): number[] {
-  return Array.from(data, Number);
-}
-
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) {
-    rmSync(directory, { recursive: true, force: true });
-  }
-});
-
-function temporaryDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), "pythia-gpt2-"));
-  directories.push(directory);
-  return directory;
-}
+const temporaryDirectory = temporaryDirectories("gpt2");
 
 function readFixtureMaps(folder: string, files: readonly string[]) {
   const [doc, sample, shuffle] = files.map((file) => readNpy(fixturePath(`${folder}/${file}`)));

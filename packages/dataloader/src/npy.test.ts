@@ -1,10 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DataloaderError, DatasetFormatError, npyHeader, readNpy, writeNpy, type NpyArray } from "./index.js";
-import { fixturePath } from "../test/helpers.js";
+import { fixturePath, temporaryDirectories, values } from "../test/helpers.js";
 
 const FIXTURE_NPY = [
   "gpt2-seq32-seed1234-one-epoch/random_text_document_train_indexmap_512ns_32sl_1234s_doc_idx.npy",
@@ -18,23 +17,7 @@ const FIXTURE_NPY = [
   "worked-example/example_text_document_train_indexmap_12ns_4sl_1234s_shuffle_idx.npy",
 ];
 
-/** Elements of any npy data array as numbers. */
-function values(data: ArrayLike<number | bigint>): number[] {
-  return Array.from(data, Number);
-}
-
-const directories: string[] = [];
-afterAll(() => {
-  for (const directory of directories) {
-    rmSync(directory, { recursive: true, force: true });
-  }
-});
-
-function temporaryDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), "pythia-npy-"));
-  directories.push(directory);
-  return directory;
-}
+const temporaryDirectory = temporaryDirectories("npy");
 
 /** Writes `bytes` to a fresh file and returns its path. */
 function fileWith(bytes: Uint8Array | string): string {
