@@ -64,6 +64,15 @@ export async function* generateIter(params: GenerateParams): AsyncGenerator<Gene
   if (params.inputIds.length === 0) {
     throw new ModelError("MODEL_INPUT", "generate: the prompt is empty; give at least one token");
   }
+  const outside = params.inputIds.find(
+    (id) => !Number.isInteger(id) || id < 0 || id >= model.config.vocabSize,
+  );
+  if (outside !== undefined) {
+    throw new ModelError(
+      "MODEL_INPUT",
+      `generate: prompt token ${outside} is outside the model's vocabulary [0, ${model.config.vocabSize}); does the tokenizer belong to this model?`,
+    );
+  }
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
     throw new ModelError(
       "MODEL_INPUT",

@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+/**
+ * `pythia-model`: run a GPT-NeoX checkpoint from the shell — logits and loss for token ids, configuration
+ * and parameter counts, text generation. Thin wiring over the library; user mistakes print one line.
+ */
+import { readFileSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs";
+import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { loadCheckpoint } from "./checkpoint.js";
+import { BACKENDS, initCompute, type BackendName } from "./compute.js";
+import { parameterCount, pythiaPreset } from "./config.js";
+import { generate } from "./generate.js";
+import { nextTokenLoss } from "./gpt-neox.js";
+import { ModelError } from "./model-errors.js";
+import { writeSafetensors } from "./safetensors.js";
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value.trim())) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function number(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed)) {
+    throw new InvalidArgumentError(`expected a number, got "${value}"`);
+  }
+  return parsed;
+}
+
+const backendOption = () =>
+  new Option("--backend <name>", "tfjs backend (default: PYTHIA_BACKEND or the best available)").choices([
+    "auto",
+    ...BACKENDS,
+  ]);
+
+async function startCompute(backend: string | undefined): Promise<void> {
+  const info = await initCompute({ backend: backend as BackendName | "auto" | undefined });
+  process.stderr.write(
+    `pythia-model: backend ${info.backend}${info.wasm ? ` (simd ${info.wasm.simd}, threads ${info.wasm.threads})` : ""}\n`,
+  );
+}
+
+/** tokens.json: `{"input_ids": [[...], ...]}` or a bare array of equal-length arrays. */
+function readTokens(path: string): number[][] {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ModelError("MODEL_INPUT", `${path}: cannot read it as JSON (${reason})`);
+  }
+  const rows = Array.isArray(value) ? value : (value as { input_ids?: unknown } | null)?.input_ids;
+  if (!Array.isArray(rows) || rows.length === 0 || !rows.every((row) => Array.isArray(row))) {
+    throw new ModelError(
+      "MODEL_INPUT",
+      `${path}: expected {"input_ids": [[ids...], ...]} or [[ids...], ...] with at least one row`,
+    );
+  }
+  return rows as number[][];
+}
+
+function logitsCommand(): Command {
+  return new Command("logits")
+    .description("write float32 logits [B,T,V] and the mean next-token loss (HF's definition) as safetensors")
+    .requiredOption("--checkpoint <dir>", "HF checkpoint directory (config.json + model.safetensors)")
+    .requiredOption("--tokens <file>", 'tokens.json: {"input_ids": [[...], ...]} or [[...], ...]')
+    .requiredOption("--out <file>", "output .safetensors (tensors logits and loss)")
+    .addOption(backendOption())
+    .action(async (options: { checkpoint: string; tokens: string; out: string; backend?: string }) => {
+      const ids = readTokens(options.tokens);
+      await startCompute(options.backend);
+      const model = await loadCheckpoint({ dir: options.checkpoint, trainable: false });
+      const { logits } = model.forward(ids);
+      const labels = tf.tensor2d(ids, undefined, "int32");
+      const { loss, tokenLosses } = nextTokenLoss(logits, labels);
+      const lossValue = (await loss.data())[0] as number;
+      await writeSafetensors(options.out, {
+        logits: { dtype: "F32", shape: [...logits.shape], data: (await logits.data()) as Float32Array },
+        loss: { dtype: "F32", shape: [1], data: Float32Array.of(lossValue) },
+      });
+      tf.dispose([logits, labels, loss, tokenLosses]);
+      model.dispose();
+      process.stdout.write(`wrote ${options.out}: logits [${logits.shape.join(", ")}], loss ${lossValue}\n`);
+    });
+}
+
+function infoCommand(): Command {
+  return new Command("info")
+    .description("print a configuration and its parameter counts")
+    .option("--checkpoint <dir>", "HF checkpoint directory")
+    .option("--preset <name>", "a Pythia size: pythia-14m … pythia-12b")
+    .option("--json", "print JSON")
+    .action(async (options: { checkpoint?: string; preset?: string; json?: boolean }) => {
+      if ((options.checkpoint === undefined) === (options.preset === undefined)) {
+        throw new ModelError("MODEL_INPUT", "info needs exactly one of --checkpoint DIR or --preset NAME");
+      }
+      let config;
+      if (options.preset !== undefined) {
+        config = pythiaPreset(options.preset);
+      } else {
+        await initCompute({ backend: "cpu" });
+        const model = await loadCheckpoint({ dir: options.checkpoint as string, trainable: false });
+        config = model.config;
+        model.dispose();
+      }
+      const counts = parameterCount(config);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ config, parameters: counts })}\n`);
+        return;
+      }
+      const rows = Object.entries(config).map(([key, value]) => `${key.padEnd(22)} ${String(value)}`);
+      rows.push(
+        `${"parameters".padEnd(22)} ${counts.total.toLocaleString("en-US")} (non-embedding ${counts.nonEmbedding.toLocaleString("en-US")})`,
+      );
+      process.stdout.write(`${rows.join("\n")}\n`);
+    });
+}
+
+function generateCommand(): Command {
+  return new Command("generate")
+    .description("continue a prompt (greedy unless --temperature > 0), printing tokens as they come")
+    .requiredOption("--checkpoint <dir>", "HF checkpoint directory")
+    .requiredOption("--prompt <text>", "the prompt")
+    .addOption(
+      new Option("--max-new-tokens <n>", "tokens to generate at most").argParser(integer).default(32),
+    )
+    .addOption(
+      new Option("--temperature <t>", "sampling temperature (0: greedy)").argParser(number).default(0),
+    )
+    .addOption(new Option("--top-k <k>", "sample among the k most likely tokens").argParser(integer))
+    .addOption(new Option("--top-p <p>", "nucleus sampling threshold").argParser(number))
+    .addOption(new Option("--seed <n>", "sampler seed").argParser(integer).default(0))
+    .addOption(
+      new Option(
+        "--min-length <n>",
+        "ban <|endoftext|> until prompt + output reach n tokens (HF min_length)",
+      ).argParser(integer),
+    )
+    .option("--stop <string...>", "stop when the output contains one of these")
+    .addOption(backendOption())
+    .action(
+      async (options: {
+        checkpoint: string;
+        prompt: string;
+        maxNewTokens: number;
+        temperature: number;
+        topK?: number;
+        topP?: number;
+        seed: number;
+        minLength?: number;
+        stop?: string[];
+        backend?: string;
+      }) => {
+        await startCompute(options.backend);
+        const tokenizer = await loadPileTokenizer();
+        const model = await loadCheckpoint({ dir: options.checkpoint, trainable: false });
+        // Stream text as tokens arrive, holding back an incomplete UTF-8 character (shown as U+FFFD).
+        const newIds: number[] = [];
+        let printed = "";
+        process.stdout.write(options.prompt);
+        const result = await generate({
+          model,
+          tokenizer,
+          inputIds: tokenizer.encode(options.prompt),
+          maxNewTokens: options.maxNewTokens,
+          temperature: options.temperature,
+          topK: options.topK,
+          topP: options.topP,
+          seed: options.seed,
+          minLength: options.minLength,
+          stopStrings: options.stop,
+          onToken: (token) => {
+            newIds.push(token.id);
+            const text = tokenizer.decode(newIds);
+            if (!text.endsWith("\ufffd") && text.startsWith(printed)) {
+              process.stdout.write(text.slice(printed.length));
+              printed = text;
+            }
+          },
+        });
+        const text = result.text ?? "";
+        process.stdout.write(`${text.startsWith(printed) ? text.slice(printed.length) : ""}\n`);
+        process.stderr.write(
+          `pythia-model: ${result.newIds.length} tokens, finished by ${result.finishReason}\n`,
+        );
+        model.dispose();
+      },
+    );
+}
+
+async function main(): Promise<void> {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  const program = new Command("pythia-model")
+    .description("GPT-NeoX (Pythia) checkpoints: logits, info, generation")
+    .version(manifest.version)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const command of [logitsCommand(), infoCommand(), generateCommand()]) {
+    program.addCommand(command.exitOverride().showHelpAfterError());
+  }
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+    } else if (ModelError.isInstance(error) || TokenizerError.isInstance(error)) {
+      process.stderr.write(`pythia-model: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`pythia-model: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+await main();
