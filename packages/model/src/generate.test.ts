@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { loadPileTokenizer } from "@pythia/tokenizer";
 import { beforeAll, describe, expect, it } from "vitest";
-import { chooseToken, generate, GPTNeoXModel, initCompute, loadCheckpoint, RandomNormal } from "./index.js";
+import type { GPTNeoXModel } from "./index.js";
+import { chooseToken, generate, initCompute, loadCheckpoint, RandomNormal } from "./index.js";
 import { fixturePath } from "../test/helpers.js";
 
 let model: GPTNeoXModel;

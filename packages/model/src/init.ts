@@ -1,5 +1,5 @@
 import type { GPTNeoXConfig } from "./config.js";
-import { RandomNormal } from "./random-normal.js";
+import type { RandomNormal } from "./random-normal.js";
 
 type InitMethod = GPTNeoXConfig["initMethod"];
 
