@@ -24,7 +24,9 @@ const perToken = await tokenLosses.data();
 console.log(`backend ${backend}, ${ids.length} tokens`);
 console.log(`loss ${mean.toFixed(4)} nats/token, perplexity ${Math.exp(mean).toFixed(2)}`);
 for (let t = 1; t < ids.length; t++) {
-  console.log(`${JSON.stringify(tokenizer.decode([ids[t]])).padEnd(12)} log p = ${(-perToken[t - 1]).toFixed(3)}`);
+  console.log(
+    `${JSON.stringify(tokenizer.decode([ids[t]])).padEnd(12)} log p = ${(-perToken[t - 1]).toFixed(3)}`,
+  );
 }
 tf.dispose([logits, loss, tokenLosses]);
 model.dispose();

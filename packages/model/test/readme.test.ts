@@ -14,13 +14,20 @@ describe.runIf(checkpoint !== null)("README", () => {
     mkdirSync(packagePath(".tmp"), { recursive: true });
     const file = packagePath(".tmp/readme-example.mjs");
     writeFileSync(file, example);
-    const output = execFileSync(process.execPath, [file], { encoding: "utf8", env: { ...process.env, CHECKPOINT: checkpoint as string } });
+    const output = execFileSync(process.execPath, [file], {
+      encoding: "utf8",
+      env: { ...process.env, CHECKPOINT: checkpoint as string },
+    });
     // pythia-tiny has random weights: about ln(50304) ≈ 10.8 nats per token.
     expect(output).toMatch(/^loss 1\d\.\d{3} nats\/token\n$/);
   });
 
   it("examples/score.mjs prints perplexity and per-token log-probabilities", () => {
-    const output = execFileSync(process.execPath, [packagePath("examples/score.mjs"), checkpoint as string, "Hello, world!"], { encoding: "utf8" });
+    const output = execFileSync(
+      process.execPath,
+      [packagePath("examples/score.mjs"), checkpoint as string, "Hello, world!"],
+      { encoding: "utf8" },
+    );
     expect(output).toMatch(/backend wasm, 4 tokens\nloss \d+\.\d{4} nats\/token, perplexity \d+\.\d{2}\n/);
     expect(output).toContain('","');
   });
