@@ -1,0 +1,115 @@
+/**
+ * AdamW with decoupled weight decay, as torch.optim.AdamW (and DeepSpeed/apex FusedAdam in
+ * `adam_w_mode`) computes it — tfjs has none, and its Adam keys state by list position. State is keyed
+ * by parameter name, so the variable order never matters. Per parameter, at step t (1-based):
+ *   p ← p·(1 − lr·wd)                      (decay group only)
+ *   m ← β1·m + (1 − β1)·g                  (first moment)
+ *   v ← β2·v + (1 − β2)·g²                 (second moment)
+ *   p ← p − lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε)   (bias-corrected update)
+ * References: llm.c `gpt2_update`, torch 1.13 `_single_tensor_adamw`.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** AdamW hyper-parameters (Pythia: betas 0.9/0.95, eps 1e-8, weight decay 0.1). */
+export interface AdamWOptions {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+/** Moments of one parameter. */
+export interface AdamWSlot {
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
+/** AdamW state: the step count and per-parameter moments, by name. */
+export class AdamW {
+  readonly options: AdamWOptions;
+  /** Optimizer steps taken (t of the bias correction). */
+  step = 0;
+  readonly slots = new Map<string, AdamWSlot>();
+
+  constructor(options: AdamWOptions) {
+    this.options = options;
+  }
+
+  /**
+   * Applies one update to every parameter in `params` with gradient `grads[name]`. `decay(name)` says
+   * whether weight decay applies (GPT-NeoX: not to biases and LayerNorm parameters).
+   */
+  apply(
+    params: Readonly<Record<string, tf.Variable>>,
+    grads: Readonly<Record<string, tf.Tensor>>,
+    lr: number,
+    decay: (name: string) => boolean,
+  ): void {
+    this.step += 1;
+    const { beta1, beta2, eps, weightDecay } = this.options;
+    // torch computes the bias corrections as Python (float64) scalars.
+    const stepSize = lr / (1 - Math.pow(beta1, this.step));
+    const secondCorrection = Math.sqrt(1 - Math.pow(beta2, this.step));
+    for (const [name, param] of Object.entries(params)) {
+      const grad = grads[name];
+      if (grad === undefined) {
+        continue;
+      }
+      const slot = this.slotFor(name, param);
+      tf.tidy(() => {
+        const decayed = decay(name) && weightDecay !== 0 ? tf.mul(param, 1 - lr * weightDecay) : param;
+        const m = tf.add(tf.mul(slot.m, beta1), tf.mul(grad, 1 - beta1));
+        const v = tf.add(tf.mul(slot.v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+        const denominator = tf.add(tf.div(tf.sqrt(v), secondCorrection), eps);
+        slot.m.assign(m);
+        slot.v.assign(v);
+        param.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), stepSize)));
+      });
+    }
+  }
+
+  /** Frees the moment variables. */
+  dispose(): void {
+    for (const slot of this.slots.values()) {
+      slot.m.dispose();
+      slot.v.dispose();
+    }
+    this.slots.clear();
+  }
+
+  private slotFor(name: string, param: tf.Variable): AdamWSlot {
+    let slot = this.slots.get(name);
+    if (slot === undefined) {
+      slot = {
+        m: tf.variable(tf.zerosLike(param), false),
+        v: tf.variable(tf.zerosLike(param), false),
+      };
+      this.slots.set(name, slot);
+    }
+    return slot;
+  }
+}
+
+/**
+ * Scales gradients so their global L2 norm is at most `maxNorm` (torch `clip_grad_norm_`:
+ * coef = maxNorm / (norm + 1e-6), clamped to 1). Returns the new gradients and the pre-clip norm;
+ * the input gradients are disposed when replaced.
+ */
+export function clipGradients(
+  grads: Record<string, tf.Tensor>,
+  maxNorm: number,
+): { grads: Record<string, tf.Tensor>; norm: number } {
+  const norm = tf.tidy(
+    () => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number,
+  );
+  const coef = Math.min(1, maxNorm / (norm + 1e-6));
+  if (coef >= 1) {
+    return { grads, norm };
+  }
+  const clipped: Record<string, tf.Tensor> = {};
+  for (const [name, grad] of Object.entries(grads)) {
+    clipped[name] = tf.mul(grad, coef);
+    grad.dispose();
+  }
+  return { grads: clipped, norm };
+}
