@@ -1,0 +1,337 @@
+/**
+ * The training loop, top to bottom (nanoGPT's train.py shape): resume or initialise, then for each
+ * step: learning rate → batch (with interventions) → micro-batch gradients → clip → AdamW → events,
+ * metrics line, checkpoint on Pythia's schedule, validation. Emits events; never prints.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { computeInfo, GPTNeoXModel, parseConfig } from "@pythia/model";
+import * as tf from "@tensorflow/tfjs";
+import { AdamW, clipGradients } from "./adamw.js";
+import { openBatchSource, type BatchSource, type TrainingData } from "./batch-source.js";
+import { checkpointSteps } from "./checkpoint-schedule.js";
+import { learningRateAt, type LearningRateSchedule } from "./lr-schedule.js";
+import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from "./train-config.js";
+import {
+  checkpointName,
+  completeCheckpoints,
+  readTrainingCheckpoint,
+  removePartialCheckpoints,
+  writeTrainingCheckpoint,
+  type TrainerState,
+} from "./training-checkpoint.js";
+import { TrainingError } from "./training-errors.js";
+
+/** Rewrites the token rows of the steps in `[fromStep, toStep)` (1-based optimizer steps) before training on them. */
+export interface BatchIntervention {
+  name: string;
+  fromStep: number;
+  toStep: number;
+  /** Receives and returns row-major `[B, seqLength + 1]` ids; must keep the shape. */
+  transform(batch: Int32Array, context: { step: number; seqLength: number }): Int32Array;
+}
+
+/** Parameters of `train` / `trainIter`. */
+export interface TrainParams {
+  config: TrainConfigInput;
+  data: TrainingData;
+  /** Run directory: run.json, metrics.jsonl, step{N}/ checkpoints. */
+  out: string;
+  /** Continue from the newest complete checkpoint in `out`. @default false */
+  resume?: boolean;
+  interventions?: readonly BatchIntervention[];
+  /** Stops between steps (the newest checkpoint stays the resume point). */
+  signal?: AbortSignal;
+}
+
+/** Events of a run (`<noun>-<verb>`). */
+export type TrainEvent =
+  | {
+      type: "run-start";
+      fromStep: number;
+      steps: number;
+      resumed: boolean;
+      checkpointSteps: number[];
+      data: Record<string, unknown>;
+    }
+  | {
+      type: "step-end";
+      step: number;
+      loss: number;
+      lr: number;
+      gradNorm: number;
+      tokensPerSecond: number;
+      elapsedMs: number;
+    }
+  | { type: "checkpoint-written"; step: number; dir: string; bytes: number; ms: number }
+  | { type: "eval-end"; step: number; loss: number; perplexity: number };
+
+/** What a finished run returns. */
+export interface TrainSummary {
+  out: string;
+  steps: number;
+  finalLoss: number | null;
+  validationLoss: number | null;
+  checkpoints: string[];
+}
+
+/** One line of `metrics.jsonl`. */
+export type MetricsLine =
+  | { type: "train"; step: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number }
+  | { type: "eval"; step: number; loss: number; perplexity: number };
+
+/** Validates a training configuration, naming each bad field. */
+export function parseTrainConfig(input: TrainConfigInput): TrainConfig {
+  const result = TrainConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new TrainingError(
+      "CONFIG",
+      `invalid training configuration: ${result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`,
+    );
+  }
+  return { ...result.data, model: parseConfig(result.data.model) };
+}
+
+/** Runs (or resumes) training, yielding events; returns the summary. */
+export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent, TrainSummary> {
+  const config = parseTrainConfig(params.config);
+  const out = params.out;
+  mkdirSync(out, { recursive: true });
+  removePartialCheckpoints(out);
+  const existing = await completeCheckpoints(out);
+  if (existing.length > 0 && !params.resume) {
+    throw new TrainingError(
+      "CHECKPOINT",
+      `${out} already holds checkpoints (newest: ${checkpointName(existing[0] as number)}); pass resume to continue it, or choose a new output directory`,
+    );
+  }
+  const schedule: LearningRateSchedule = {
+    maxLr: config.lr,
+    minLr: config.minLr ?? 0.1 * config.lr,
+    decaySteps: config.steps,
+    warmupFraction: config.warmupFraction,
+  };
+  const saveAt = new Set(
+    checkpointSteps({
+      steps: config.steps,
+      every: config.checkpointEvery,
+      logSpacedUpTo: config.logSpacedUpTo,
+    }),
+  );
+  const optimizer = new AdamW({
+    beta1: config.beta1,
+    beta2: config.beta2,
+    eps: config.eps,
+    weightDecay: config.weightDecay,
+  });
+  let model: GPTNeoXModel;
+  let startStep = 0;
+  const resumeFrom = params.resume ? existing[0] : undefined;
+  if (resumeFrom !== undefined) {
+    const restored = await readTrainingCheckpoint({ dir: join(out, checkpointName(resumeFrom)), optimizer });
+    checkSameRun(restored.state.config, config, out);
+    model = restored.model;
+    startStep = restored.state.step;
+    truncateMetrics(out, startStep);
+  } else {
+    model = GPTNeoXModel.initialize({ config: config.model, seed: config.seed });
+    writeFileSync(join(out, "metrics.jsonl"), "");
+  }
+  const source: BatchSource = openBatchSource(params.data, config, out);
+  const decay = new Set(model.specs.filter((spec) => spec.decay).map((spec) => spec.name));
+  const written: string[] = [];
+  let finalLoss: number | null = null;
+  let validationLoss: number | null = null;
+  try {
+    writeFileSync(
+      join(out, "run.json"),
+      `${JSON.stringify({ config, data: source.describe(), compute: computeInfo(), versions: { tfjs: tf.version.tfjs } }, null, 2)}\n`,
+    );
+    yield {
+      type: "run-start",
+      fromStep: startStep,
+      steps: config.steps,
+      resumed: resumeFrom !== undefined,
+      checkpointSteps: [...saveAt],
+      data: source.describe(),
+    };
+    const save = async function* (step: number, lr: number): AsyncGenerator<TrainEvent> {
+      const started = performance.now();
+      const state: TrainerState = {
+        step,
+        nextSample: step * config.batchSize,
+        lr,
+        config,
+        seed: config.seed,
+        lossScale: null,
+      };
+      const { dir, bytes } = await writeTrainingCheckpoint({ out, model, optimizer, state });
+      written.push(dir);
+      yield { type: "checkpoint-written", step, dir, bytes, ms: performance.now() - started };
+    };
+    if (startStep === 0 && saveAt.has(0) && resumeFrom === undefined) {
+      yield* save(0, 0);
+    }
+    const micro = config.microBatchSize;
+    const accumulation = config.batchSize / micro;
+    const width = config.seqLength + 1;
+    const variables = Object.values(model.params);
+    for (let step = startStep; step < config.steps; step++) {
+      params.signal?.throwIfAborted();
+      const started = performance.now();
+      // GPT-NeoX: the scheduler has taken `step` steps before this update, so the first update uses lr(0) = 0.
+      const lr = learningRateAt(step, schedule);
+      let batch = source.trainBatch(step);
+      for (const intervention of params.interventions ?? []) {
+        if (step + 1 >= intervention.fromStep && step + 1 < intervention.toStep) {
+          batch = intervention.transform(batch, { step: step + 1, seqLength: config.seqLength });
+        }
+      }
+      let lossSum = 0;
+      let grads: Record<string, tf.Tensor> = {};
+      for (let m = 0; m < accumulation; m++) {
+        const ids = tf.tensor2d(
+          batch.subarray(m * micro * width, (m + 1) * micro * width),
+          [micro, width],
+          "int32",
+        );
+        const { value, grads: microGrads } = tf.variableGrads(() => model.loss(ids).loss, variables);
+        lossSum += (await value.data())[0] as number;
+        for (const [name, variable] of Object.entries(model.params)) {
+          const grad = microGrads[variable.name] as tf.Tensor;
+          const previous = grads[name];
+          grads[name] = previous === undefined ? grad : tf.add(previous, grad);
+          if (previous !== undefined) {
+            tf.dispose([previous, grad]);
+          }
+        }
+        tf.dispose([ids, value]);
+      }
+      if (accumulation > 1) {
+        const averaged: Record<string, tf.Tensor> = {};
+        for (const [name, grad] of Object.entries(grads)) {
+          averaged[name] = tf.div(grad, accumulation);
+          grad.dispose();
+        }
+        grads = averaged;
+      }
+      const loss = lossSum / accumulation;
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        const last = written.at(-1) ?? (await completeCheckpoints(out))[0];
+        throw new TrainingError(
+          "DIVERGED",
+          `step ${step + 1}: the loss is ${loss}; training stopped. The last good checkpoint is ${last ?? "none"}; lower the learning rate and resume from it.`,
+        );
+      }
+      const clipped = clipGradients(grads, config.gradClip);
+      optimizer.apply(model.params, clipped.grads, lr, (name) => decay.has(name));
+      tf.dispose(Object.values(clipped.grads));
+      const elapsedMs = performance.now() - started;
+      const tokensPerSecond = (config.batchSize * config.seqLength) / (elapsedMs / 1000);
+      finalLoss = loss;
+      appendMetrics(out, {
+        type: "train",
+        step: step + 1,
+        loss,
+        lr,
+        gradNorm: clipped.norm,
+        tokensPerSecond,
+      });
+      yield {
+        type: "step-end",
+        step: step + 1,
+        loss,
+        lr,
+        gradNorm: clipped.norm,
+        tokensPerSecond,
+        elapsedMs,
+      };
+      if (saveAt.has(step + 1)) {
+        yield* save(step + 1, lr);
+      }
+      const last = step + 1 === config.steps;
+      if (last || (config.evalEvery > 0 && (step + 1) % config.evalEvery === 0)) {
+        const evaluation = await evaluate(model, source, config);
+        if (evaluation !== null) {
+          validationLoss = evaluation;
+          appendMetrics(out, {
+            type: "eval",
+            step: step + 1,
+            loss: evaluation,
+            perplexity: Math.exp(evaluation),
+          });
+          yield { type: "eval-end", step: step + 1, loss: evaluation, perplexity: Math.exp(evaluation) };
+        }
+      }
+    }
+  } finally {
+    source.close();
+    optimizer.dispose();
+    model.dispose();
+  }
+  return { out, steps: config.steps, finalLoss, validationLoss, checkpoints: written };
+}
+
+/** Drains `trainIter`, passing each event to `onEvent`. */
+export async function train(
+  params: TrainParams & { onEvent?: (event: TrainEvent) => void },
+): Promise<TrainSummary> {
+  const iterator = trainIter(params);
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) {
+      return next.value;
+    }
+    params.onEvent?.(next.value);
+  }
+}
+
+/** Mean validation loss over `evalBatches` micro-batches, or null without validation data. */
+async function evaluate(
+  model: GPTNeoXModel,
+  source: BatchSource,
+  config: TrainConfig,
+): Promise<number | null> {
+  let sum = 0;
+  for (let i = 0; i < config.evalBatches; i++) {
+    const batch = source.validationBatch(i);
+    if (batch === null) {
+      return null;
+    }
+    const ids = tf.tensor2d(batch, [config.microBatchSize, config.seqLength + 1], "int32");
+    const { loss, tokenLosses } = model.loss(ids);
+    sum += (await loss.data())[0] as number;
+    tf.dispose([ids, loss, tokenLosses]);
+  }
+  return sum / config.evalBatches;
+}
+
+function appendMetrics(out: string, line: MetricsLine): void {
+  appendFileSync(join(out, "metrics.jsonl"), `${JSON.stringify(line)}\n`);
+}
+
+/** On resume, drops metrics logged after the checkpoint (they will be logged again). */
+function truncateMetrics(out: string, step: number): void {
+  const path = join(out, "metrics.jsonl");
+  if (!existsSync(path)) {
+    return;
+  }
+  const kept = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0 && (JSON.parse(line) as MetricsLine).step <= step);
+  writeFileSync(path, kept.map((line) => `${line}\n`).join(""));
+}
+
+/** A resumed run must be the same run: same architecture, batch shape, schedule and seed. */
+function checkSameRun(saved: TrainConfig, requested: TrainConfig, out: string): void {
+  const differences = (Object.keys(requested) as Array<keyof TrainConfig>).filter(
+    (key) => JSON.stringify(saved[key]) !== JSON.stringify(requested[key]),
+  );
+  if (differences.length > 0) {
+    throw new TrainingError(
+      "CONFIG",
+      `${out}: resuming with a different configuration (${differences.join(", ")}) would not reproduce the run; use the original settings or a new output directory`,
+    );
+  }
+}

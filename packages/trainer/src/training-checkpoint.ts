@@ -1,0 +1,207 @@
+import { createHash, randomBytes } from "node:crypto";
+import {
+  createReadStream,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import {
+  loadCheckpoint,
+  readSafetensors,
+  saveCheckpoint,
+  writeSafetensors,
+  type GPTNeoXModel,
+  type TensorEntry,
+} from "@pythia/model";
+import * as tf from "@tensorflow/tfjs";
+import type { AdamW } from "./adamw.js";
+import type { TrainConfig } from "./train-config.js";
+import { TrainingError } from "./training-errors.js";
+
+/** `trainer_state.json`: where training stands after a checkpoint's step. */
+export interface TrainerState {
+  /** Optimizer steps taken (the N of `stepN`). */
+  step: number;
+  /** Index of the next training sample (= step × batchSize). */
+  nextSample: number;
+  /** Learning rate of the last update (0 before any). */
+  lr: number;
+  /** The resolved training configuration. */
+  config: TrainConfig;
+  /** Training has no randomness after initialisation (dropout is 0); the seed fixes init and data order. */
+  seed: number;
+  /** Dynamic loss scale (float32 training has none). */
+  lossScale: null;
+}
+
+/** `manifest.json`: every file of a checkpoint with its size and sha256; written last. */
+export interface CheckpointManifest {
+  step: number;
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+/** Name of the checkpoint directory of step N (also its Hub revision name). */
+export function checkpointName(step: number): string {
+  return `step${step}`;
+}
+
+/**
+ * Writes `out/step{N}/`: the HF checkpoint (config.json, model.safetensors, tokenizer files),
+ * `optimizer.safetensors` (moments by parameter name), `trainer_state.json` and `manifest.json`.
+ * Everything goes to a hidden temporary directory that is renamed into place once the manifest is
+ * written, so a directory named `stepN` is always complete. Contains no timestamps: the same run
+ * gives byte-identical checkpoints.
+ */
+export async function writeTrainingCheckpoint(params: {
+  out: string;
+  model: GPTNeoXModel;
+  optimizer: AdamW;
+  state: TrainerState;
+}): Promise<{ dir: string; bytes: number }> {
+  const name = checkpointName(params.state.step);
+  const final = join(params.out, name);
+  const partial = join(params.out, `.${name}.partial-${randomBytes(4).toString("hex")}`);
+  try {
+    await saveCheckpoint({ model: params.model, dir: partial });
+    const moments: Record<string, TensorEntry> = {};
+    for (const [parameter, slot] of params.optimizer.slots) {
+      moments[`exp_avg.${parameter}`] = {
+        dtype: "F32",
+        shape: [...slot.m.shape],
+        data: (await slot.m.data()) as Float32Array,
+      };
+      moments[`exp_avg_sq.${parameter}`] = {
+        dtype: "F32",
+        shape: [...slot.v.shape],
+        data: (await slot.v.data()) as Float32Array,
+      };
+    }
+    await writeSafetensors(join(partial, "optimizer.safetensors"), moments, {
+      metadata: { step: String(params.optimizer.step) },
+    });
+    writeFileSync(join(partial, "trainer_state.json"), `${JSON.stringify(params.state, null, 2)}\n`);
+    const manifest: CheckpointManifest = { step: params.state.step, files: {} };
+    let bytes = 0;
+    for (const file of readdirSync(partial).sort()) {
+      const size = statSync(join(partial, file)).size;
+      manifest.files[file] = { bytes: size, sha256: await sha256(join(partial, file)) };
+      bytes += size;
+    }
+    writeFileSync(join(partial, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (existsSync(final)) {
+      rmSync(final, { recursive: true, force: true });
+    }
+    renameSync(partial, final);
+    return { dir: final, bytes };
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * The steps of the complete checkpoints in `out`, newest first. A directory counts only when its
+ * `manifest.json` lists files that exist with the listed sizes (`verify: true` also checks sha256).
+ */
+export async function completeCheckpoints(
+  out: string,
+  options: { verify?: boolean } = {},
+): Promise<number[]> {
+  if (!existsSync(out)) {
+    return [];
+  }
+  const steps = readdirSync(out)
+    .map((entry) => /^step(\d+)$/.exec(entry))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => Number(match[1]))
+    .sort((a, b) => b - a);
+  const complete: number[] = [];
+  for (const step of steps) {
+    if (await isComplete(join(out, checkpointName(step)), options.verify ?? false)) {
+      complete.push(step);
+    }
+  }
+  return complete;
+}
+
+async function isComplete(dir: string, verify: boolean): Promise<boolean> {
+  let manifest: CheckpointManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as CheckpointManifest;
+  } catch {
+    return false;
+  }
+  for (const [file, entry] of Object.entries(manifest.files)) {
+    const path = join(dir, file);
+    if (!existsSync(path) || statSync(path).size !== entry.bytes) {
+      return false;
+    }
+    if (verify && (await sha256(path)) !== entry.sha256) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Removes temporary directories left by a crash during a checkpoint write. */
+export function removePartialCheckpoints(out: string): void {
+  if (!existsSync(out)) {
+    return;
+  }
+  for (const entry of readdirSync(out)) {
+    if (/^\.step\d+\.partial-/.test(entry)) {
+      rmSync(join(out, entry), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Loads a training checkpoint: the model (trainable), the optimizer moments, and the trainer state. */
+export async function readTrainingCheckpoint(params: {
+  dir: string;
+  optimizer: AdamW;
+}): Promise<{ model: GPTNeoXModel; state: TrainerState }> {
+  let state: TrainerState;
+  try {
+    state = JSON.parse(readFileSync(join(params.dir, "trainer_state.json"), "utf8")) as TrainerState;
+  } catch (error) {
+    throw new TrainingError(
+      "CHECKPOINT",
+      `${params.dir}/trainer_state.json: cannot read it (${(error as Error).message}); this is not a training checkpoint`,
+    );
+  }
+  const model = await loadCheckpoint({ dir: params.dir });
+  const { tensors, metadata } = await readSafetensors(join(params.dir, "optimizer.safetensors"));
+  params.optimizer.step = Number(metadata.step ?? state.step);
+  for (const name of Object.keys(model.params)) {
+    const m = tensors.get(`exp_avg.${name}`);
+    const v = tensors.get(`exp_avg_sq.${name}`);
+    if (m === undefined || v === undefined) {
+      if (params.optimizer.step === 0) {
+        continue;
+      }
+      throw new TrainingError(
+        "CHECKPOINT",
+        `${params.dir}/optimizer.safetensors: no moments for ${name}; the checkpoint is damaged`,
+      );
+    }
+    params.optimizer.slots.set(name, {
+      m: tf.variable(tf.tensor(m.data as Float32Array, m.shape), false),
+      v: tf.variable(tf.tensor(v.data as Float32Array, v.shape), false),
+    });
+  }
+  return { model, state };
+}
+
+/** Streams a file through sha256. */
+export async function sha256(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest("hex");
+}
