@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { statSync } from "node:fs";
+import { sha256File } from "@pythia/core";
 import { IndexedDataset } from "./indexed-dataset.js";
 import type { DtypeName } from "./dtype.js";
 
@@ -57,13 +57,4 @@ export async function datasetInfo(params: DatasetInfoParams): Promise<DatasetInf
   } finally {
     dataset.close();
   }
-}
-
-/** Streams a file through sha256 (constant memory). */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest("hex");
 }

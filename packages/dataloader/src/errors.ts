@@ -1,3 +1,5 @@
+import { hasMarker, PythiaError } from "@pythia/core";
+
 const MARKER = Symbol.for("@pythia/dataloader.error");
 
 /** Stable machine-readable error codes thrown by `@pythia/dataloader`. */
@@ -5,19 +7,13 @@ export type DataloaderErrorCode =
   "DATASET_FORMAT" | "DATASET_IO" | "DATASET_RANGE" | "DATASET_INPUT" | "NPY_FORMAT";
 
 /** Base class of every error this package throws; `isInstance` works across duplicate installs. */
-export class DataloaderError extends Error {
-  readonly code: DataloaderErrorCode;
+export class DataloaderError extends PythiaError<DataloaderErrorCode> {
+  override name = "DataloaderError";
   readonly [MARKER] = true;
 
-  constructor(code: DataloaderErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DataloaderError";
-    this.code = code;
-  }
-
   /** True for errors thrown by any copy of `@pythia/dataloader`. */
-  static isInstance(error: unknown): error is DataloaderError {
-    return typeof error === "object" && error !== null && MARKER in error;
+  static override isInstance(error: unknown): error is DataloaderError {
+    return hasMarker(error, MARKER);
   }
 }
 

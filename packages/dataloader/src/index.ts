@@ -9,3 +9,4 @@ export * from "./dataset-info.js";
 export * from "./numpy-random-state.js";
 export * from "./npy.js";
 export * from "./gpt2-dataset.js";
+export { sha256File } from "@pythia/core";

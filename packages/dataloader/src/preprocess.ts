@@ -1,3 +1,4 @@
+import { drain } from "@pythia/core";
 import { statSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import type { Tokenizer } from "@pythia/tokenizer";
@@ -173,14 +174,7 @@ export async function* preprocessIter(
 export async function preprocess(
   params: PreprocessParams & { onEvent?: (event: PreprocessEvent) => void },
 ): Promise<PreprocessSummary> {
-  const iterator = preprocessIter(params);
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) {
-      return next.value;
-    }
-    params.onEvent?.(next.value);
-  }
+  return drain(preprocessIter(params), params.onEvent);
 }
 
 function inputSize(file: string): number {

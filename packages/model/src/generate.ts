@@ -1,3 +1,4 @@
+import { drain } from "@pythia/core";
 import * as tf from "@tensorflow/tfjs";
 import type { Tokenizer } from "@pythia/tokenizer";
 import type { LayerCache } from "./gpt-neox.js";
@@ -145,14 +146,7 @@ export async function* generateIter(params: GenerateParams): AsyncGenerator<Gene
 export async function generate(
   params: GenerateParams & { onToken?: (token: GeneratedToken) => void },
 ): Promise<GenerateResult> {
-  const iterator = generateIter(params);
-  for (;;) {
-    const step = await iterator.next();
-    if (step.done) {
-      return step.value;
-    }
-    params.onToken?.(step.value);
-  }
+  return drain(generateIter(params), params.onToken);
 }
 
 /** Greedy argmax, or a seeded sample after temperature, top-k and top-p. */

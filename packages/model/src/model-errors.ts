@@ -1,3 +1,5 @@
+import { hasMarker, PythiaError } from "@pythia/core";
+
 const MARKER = Symbol.for("@pythia/model.error");
 const SAFETENSORS_MARKER = Symbol.for("@pythia/model.safetensors-error");
 
@@ -6,19 +8,13 @@ export type ModelErrorCode =
   "SAFETENSORS_FORMAT" | "CHECKPOINT_FORMAT" | "CONFIG_FORMAT" | "MODEL_INPUT" | "BACKEND" | "IO";
 
 /** Base class of every error this package throws; `isInstance` works across duplicate installs. */
-export class ModelError extends Error {
-  readonly code: ModelErrorCode;
+export class ModelError extends PythiaError<ModelErrorCode> {
+  override name = "ModelError";
   readonly [MARKER] = true;
 
-  constructor(code: ModelErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "ModelError";
-    this.code = code;
-  }
-
   /** True for errors thrown by any copy of `@pythia/model`. */
-  static isInstance(error: unknown): error is ModelError {
-    return typeof error === "object" && error !== null && MARKER in error;
+  static override isInstance(error: unknown): error is ModelError {
+    return hasMarker(error, MARKER);
   }
 }
 
@@ -54,6 +50,6 @@ export class SafetensorsError extends ModelError {
 
   /** True for `SafetensorsError`s thrown by any copy of `@pythia/model`. */
   static override isInstance(error: unknown): error is SafetensorsError {
-    return typeof error === "object" && error !== null && SAFETENSORS_MARKER in error;
+    return hasMarker(error, SAFETENSORS_MARKER);
   }
 }

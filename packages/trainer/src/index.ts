@@ -1,5 +1,5 @@
 export * from "./lr-schedule.js";
-export * from "./checkpoint-schedule.js";
+export { checkpointSteps, type CheckpointScheduleParams } from "@pythia/core";
 export * from "./adamw.js";
 export * from "./train-config.js";
 export * from "./training-errors.js";

@@ -5,11 +5,11 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { checkpointSteps, drain } from "@pythia/core";
 import { computeInfo, GPTNeoXModel, parseConfig } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
 import { AdamW, clipGradients } from "./adamw.js";
 import { openBatchSource, type BatchSource, type TrainingData } from "./batch-source.js";
-import { checkpointSteps } from "./checkpoint-schedule.js";
 import { learningRateAt, type LearningRateSchedule } from "./lr-schedule.js";
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from "./train-config.js";
 import {
@@ -277,14 +277,7 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
 export async function train(
   params: TrainParams & { onEvent?: (event: TrainEvent) => void },
 ): Promise<TrainSummary> {
-  const iterator = trainIter(params);
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) {
-      return next.value;
-    }
-    params.onEvent?.(next.value);
-  }
+  return drain(trainIter(params), params.onEvent);
 }
 
 /** Mean validation loss over `evalBatches` micro-batches, or null without validation data. */

@@ -1,14 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
-import {
-  createReadStream,
-  existsSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   loadCheckpoint,
@@ -19,6 +10,7 @@ import {
   type TensorEntry,
 } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
+import { sha256File as sha256 } from "@pythia/core";
 import type { AdamW } from "./adamw.js";
 import type { TrainConfig } from "./train-config.js";
 import { TrainingError } from "./training-errors.js";
@@ -195,13 +187,4 @@ export async function readTrainingCheckpoint(params: {
     });
   }
   return { model, state };
-}
-
-/** Streams a file through sha256. */
-export async function sha256(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest("hex");
 }

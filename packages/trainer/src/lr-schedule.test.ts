@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkpointSteps, learningRateAt } from "./index.js";
+import { learningRateAt } from "./index.js";
 
 const pythia = { maxLr: 1e-3, minLr: 1e-4, decaySteps: 143000, warmupFraction: 0.01 };
 
@@ -33,21 +33,5 @@ describe("learningRateAt (GPT-NeoX AnnealingLR, cosine)", () => {
 
   it("is the plain cosine without warmup", () => {
     expect(learningRateAt(0, { ...pythia, warmupFraction: 0 })).toBe(1e-3);
-  });
-});
-
-describe("checkpointSteps", () => {
-  it("gives Pythia's 154 checkpoints", () => {
-    const steps = checkpointSteps({ steps: 143000, every: 1000 });
-    expect(steps).toHaveLength(154);
-    expect(steps.slice(0, 12)).toEqual([0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]);
-    expect(steps.at(-1)).toBe(143000);
-  });
-
-  it("keeps the shape for short runs and always saves the last step", () => {
-    expect(checkpointSteps({ steps: 300, every: 100 })).toEqual([0, 1, 2, 4, 8, 16, 32, 64, 100, 200, 300]);
-    expect(checkpointSteps({ steps: 130, every: 50 })).toEqual([0, 1, 2, 4, 8, 16, 32, 50, 100, 130]);
-    expect(checkpointSteps({ steps: 5, every: 1000, logSpacedUpTo: 512 })).toEqual([0, 1, 2, 4, 5]);
-    expect(() => checkpointSteps({ steps: 10, every: 0 })).toThrow(RangeError);
   });
 });

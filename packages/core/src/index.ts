@@ -1,0 +1,4 @@
+export * from "./pythia-error.js";
+export * from "./drain.js";
+export * from "./files.js";
+export * from "./checkpoint-schedule.js";

@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+/**
+ * `pythia-hub`: push a training run to the Hugging Face Hub (a `step{N}` branch per checkpoint), pull
+ * revisions into the HF cache, verify a repository, list its revisions. Thin wiring over the library;
+ * the token is read from HF_TOKEN or the token file and never printed.
+ */
+import { existsSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { HubSyncError } from "./hub-errors.js";
+import { resolveToken, tokenFilePath } from "./hub-token.js";
+import { listRevisions, pull } from "./pull.js";
+import { pushRun, type PushEvent } from "./push.js";
+import { verifyRepo } from "./verify.js";
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value.trim())) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** The token when one is configured (a malformed one is an error); undefined for anonymous reads. */
+function optionalToken(): string | undefined {
+  if (process.env.HF_TOKEN === undefined && !existsSync(tokenFilePath())) {
+    return undefined;
+  }
+  return resolveToken();
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function pushReporter(): (event: PushEvent) => void {
+  let last = 0;
+  return (event) => {
+    switch (event.type) {
+      case "repo-created":
+        process.stderr.write(`created ${event.repo}\n`);
+        break;
+      case "revision-skipped":
+        process.stderr.write(`${event.revision}: already uploaded and verified\n`);
+        break;
+      case "revision-verified":
+        process.stderr.write(`${event.revision}: uploaded and verified (${event.commit.slice(0, 10)})\n`);
+        break;
+      case "main-updated":
+        process.stderr.write(`main: model card, revisions.json${event.final ? ` and ${event.final}` : ""}\n`);
+        break;
+      case "upload-progress": {
+        const now = Date.now();
+        if (now - last > 1000 || event.revisions === event.totalRevisions) {
+          last = now;
+          process.stderr.write(
+            `progress: ${megabytes(event.bytes)} / ${megabytes(event.totalBytes)}, ${event.files}/${event.totalFiles} files, ${event.revisions}/${event.totalRevisions} revisions\n`,
+          );
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  };
+}
+
+const hubUrlOption = ["--hub-url <url>", "Hub endpoint (default: https://huggingface.co)"] as const;
+const repoOption = ["--repo <org/name>", "model repository"] as const;
+
+function program(): Command {
+  const root = new Command("pythia-hub")
+    .description(
+      "Sync Pythia checkpoints with the Hugging Face Hub: one step{N} branch per checkpoint, verified",
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  root
+    .command("push")
+    .description("upload every checkpoint of a run (resumable), the final one and a model card to main")
+    .argument("<dir>", "run directory written by @pythia/trainer (run.json, step{N}/)")
+    .requiredOption(...repoOption)
+    .option(...hubUrlOption)
+    .option("--concurrency <n>", "revisions uploaded at once", integer, 2)
+    .option("--private", "create the repository as private")
+    .option("--no-final", "do not commit the last checkpoint to main")
+    .action(
+      async (
+        dir: string,
+        options: { repo: string; hubUrl?: string; concurrency: number; private?: boolean; final: boolean },
+      ) => {
+        const summary = await pushRun({
+          dir,
+          repo: options.repo,
+          hubUrl: options.hubUrl,
+          accessToken: resolveToken(),
+          concurrency: options.concurrency,
+          private: options.private ?? false,
+          final: options.final,
+          onEvent: pushReporter(),
+        });
+        for (const revision of summary.revisions) {
+          process.stdout.write(`${revision.revision}\t${revision.status}\t${revision.commit}\n`);
+        }
+        if (summary.main) {
+          process.stdout.write(
+            `main\t${summary.main.changed ? "updated" : "unchanged"}\t${summary.main.commit}\n`,
+          );
+        }
+      },
+    );
+
+  root
+    .command("pull")
+    .description("download revisions into a Hugging Face-style cache, verifying every sha256")
+    .requiredOption(...repoOption)
+    .requiredOption("--cache <dir>", "cache directory (models--org--name/ goes inside)")
+    .option("--revision <name...>", "revision(s) to download (default: main)")
+    .option("--all", "every step{N} revision")
+    .option(...hubUrlOption)
+    .action(
+      async (options: {
+        repo: string;
+        cache: string;
+        revision?: string[];
+        all?: boolean;
+        hubUrl?: string;
+      }) => {
+        if (options.all && options.revision) {
+          throw new HubSyncError("INPUT", "pass --revision or --all, not both");
+        }
+        const pulled = await pull({
+          repo: options.repo,
+          hubUrl: options.hubUrl,
+          accessToken: optionalToken(),
+          cacheDir: options.cache,
+          revisions: options.all ? "all" : (options.revision ?? ["main"]),
+          onEvent: (event) => {
+            if (event.type === "revision-verified") {
+              process.stderr.write(`${event.revision}: downloaded and verified\n`);
+            }
+          },
+        });
+        for (const revision of pulled) {
+          process.stdout.write(`${revision.revision}\t${revision.commit}\t${revision.dir}\n`);
+        }
+      },
+    );
+
+  root
+    .command("verify")
+    .description(
+      "report missing revisions and files, and revisions with byte-identical weights; exit 1 if any",
+    )
+    .requiredOption(...repoOption)
+    .option("--steps <n>", "expected schedule: optimizer steps (with --every)", integer)
+    .option("--every <n>", "expected schedule: checkpoint interval (with --steps)", integer)
+    .option("--json", "print the full report as JSON")
+    .option(...hubUrlOption)
+    .action(
+      async (options: { repo: string; steps?: number; every?: number; json?: boolean; hubUrl?: string }) => {
+        if ((options.steps === undefined) !== (options.every === undefined)) {
+          throw new HubSyncError("INPUT", "--steps and --every go together");
+        }
+        const report = await verifyRepo({
+          repo: options.repo,
+          hubUrl: options.hubUrl,
+          accessToken: optionalToken(),
+          ...(options.steps !== undefined && options.every !== undefined
+            ? { schedule: { steps: options.steps, every: options.every } }
+            : {}),
+        });
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        } else {
+          process.stdout.write(
+            `${report.repo}: ${report.revisions.length} revisions, ${report.expectedRevisions.length} expected (from ${report.expectedFrom})\n`,
+          );
+          for (const problem of report.problems) {
+            process.stdout.write(`  ${problem}\n`);
+          }
+          process.stdout.write(report.ok ? "ok\n" : `${report.problems.length} problem(s)\n`);
+        }
+        if (!report.ok) {
+          process.exitCode = 1;
+        }
+      },
+    );
+
+  root
+    .command("revisions")
+    .description("list the step{N} revisions, sorted by step")
+    .requiredOption(...repoOption)
+    .option(...hubUrlOption)
+    .action(async (options: { repo: string; hubUrl?: string }) => {
+      const revisions = await listRevisions({
+        repo: options.repo,
+        hubUrl: options.hubUrl,
+        accessToken: optionalToken(),
+      });
+      for (const revision of revisions) {
+        process.stdout.write(`${revision.revision}\t${revision.commit}\n`);
+      }
+    });
+  return root;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (HubSyncError.isInstance(error)) {
+      process.stderr.write(`pythia-hub: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+await main();

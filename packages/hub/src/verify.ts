@@ -1,0 +1,205 @@
+import { downloadFile } from "@huggingface/hub";
+import pLimit from "p-limit";
+import { revisionName, scheduleSteps, type CheckpointSchedule } from "./checkpoint-schedule.js";
+import {
+  hubError,
+  listRevisionFiles,
+  resolveConnection,
+  type HubConnection,
+  type ResolvedConnection,
+} from "./hub-client.js";
+import { HubSyncError } from "./hub-errors.js";
+import { parseCheckpointManifest } from "./local-checkpoint.js";
+import { listRevisions } from "./pull.js";
+import { checkRevision, type ExpectedFile, type RevisionCheck } from "./revision-check.js";
+import { parseRevisionsManifest, REVISIONS_MANIFEST, type RevisionsManifest } from "./revisions-manifest.js";
+
+/** Parameters of `verifyRepo`. */
+export interface VerifyParams extends HubConnection {
+  /** The expected schedule. @default the one in `revisions.json` on `main` */
+  schedule?: CheckpointSchedule;
+  /** Expected steps, overriding any schedule. */
+  expectedSteps?: number[];
+  /**
+   * Pairs of steps whose weights may be byte-identical. @default [[0, 1]]: GPT-NeoX's learning rate is
+   * exactly 0 at the first update, so step1's weights equal step0's in Pythia and in `@pythia/trainer` runs.
+   */
+  allowIdenticalWeights?: Array<[number, number]>;
+  /** Revisions checked at once. @default 4 */
+  concurrency?: number;
+}
+
+/** One revision's verification. */
+export interface RevisionReport extends RevisionCheck {
+  step: number;
+  commit: string;
+  /** sha256 of the weights (`*.safetensors` except `optimizer.safetensors`), by path. */
+  weights: Record<string, string>;
+}
+
+/** Result of `verifyRepo`; `ok` is false when any list is non-empty or a revision fails. */
+export interface VerifyReport {
+  repo: string;
+  ok: boolean;
+  /** Where the expected revisions came from. */
+  expectedFrom: "steps" | "schedule" | "revisions.json" | "branches";
+  expectedRevisions: string[];
+  /** Expected revisions with no branch. */
+  missingRevisions: string[];
+  /** Branches outside the expectation (reported, not an error). */
+  unexpectedRevisions: string[];
+  revisions: RevisionReport[];
+  /** Groups of revisions whose weights are byte-identical (Pythia's duplicated-blob bug). */
+  duplicateWeights: Array<{ sha256: string; revisions: string[] }>;
+  /** One line per problem, for people. */
+  problems: string[];
+}
+
+const WEIGHTS = /(^|\/)(?!optimizer\.)[^/]*\.safetensors$/;
+
+async function readText(hub: ResolvedConnection, revision: string, path: string): Promise<string | null> {
+  try {
+    const blob = await downloadFile({
+      repo: hub.repo,
+      path,
+      revision,
+      hubUrl: hub.hubUrl,
+      accessToken: hub.accessToken,
+      fetch: hub.fetch,
+      xet: false,
+    });
+    return blob === null ? null : await blob.text();
+  } catch (error) {
+    const wrapped = hubError(error, `reading ${hub.repo}@${revision}/${path}`, hub.signal);
+    if (wrapped.status === 404) {
+      return null;
+    }
+    throw wrapped;
+  }
+}
+
+/**
+ * Checks a repository against the expected checkpoint schedule: missing `step{N}` branches, missing or
+ * wrong files in each (against `revisions.json` on `main`, else the branch's own `manifest.json`), and
+ * revisions whose weights are byte-identical to another's. Never throws for a bad repository: read the report.
+ */
+export async function verifyRepo(params: VerifyParams): Promise<VerifyReport> {
+  const hub = resolveConnection(params);
+  const branches = await listRevisions(params);
+  const manifestText = await readText(hub, "main", REVISIONS_MANIFEST);
+  const manifest: RevisionsManifest | null =
+    manifestText === null
+      ? null
+      : parseRevisionsManifest(manifestText, `${hub.repo}@main/${REVISIONS_MANIFEST}`);
+  const schedule = params.schedule ?? manifest?.schedule ?? null;
+  let expectedFrom: VerifyReport["expectedFrom"];
+  let expectedSteps: number[];
+  if (params.expectedSteps) {
+    expectedFrom = "steps";
+    expectedSteps = [...params.expectedSteps];
+  } else if (schedule) {
+    expectedFrom = "schedule";
+    expectedSteps = scheduleSteps(schedule);
+  } else if (manifest) {
+    expectedFrom = "revisions.json";
+    expectedSteps = manifest.revisions.map((entry) => entry.step);
+  } else {
+    expectedFrom = "branches";
+    expectedSteps = branches.map((branch) => branch.step);
+  }
+  expectedSteps = [...new Set(expectedSteps)].sort((a, b) => a - b);
+  const present = new Map(branches.map((branch) => [branch.revision, branch]));
+  const expectedRevisions = expectedSteps.map(revisionName);
+  const missingRevisions = expectedRevisions.filter((revision) => !present.has(revision));
+  const expectedSet = new Set(expectedRevisions);
+  const unexpectedRevisions = branches
+    .map((branch) => branch.revision)
+    .filter((revision) => !expectedSet.has(revision));
+  const problems: string[] = missingRevisions.map((revision) => `${revision}: no such branch`);
+  const entries = new Map((manifest?.revisions ?? []).map((entry) => [entry.revision, entry]));
+
+  const limit = pLimit(params.concurrency ?? 4);
+  const revisions = await Promise.all(
+    branches.map((branch) =>
+      limit(async (): Promise<RevisionReport> => {
+        const remote = await listRevisionFiles(hub, branch.commit);
+        let expected: ExpectedFile[];
+        const entry = entries.get(branch.revision);
+        if (entry) {
+          expected = Object.entries(entry.files).map(([path, file]) => ({ path, ...file }));
+        } else {
+          const text = await readText(hub, branch.commit, "manifest.json");
+          if (text !== null) {
+            const own = parseCheckpointManifest(text, `${hub.repo}@${branch.revision}/manifest.json`);
+            expected = Object.entries(own.files).map(([path, file]) => ({ path, ...file }));
+          } else {
+            // No manifest anywhere: at least what from_pretrained needs.
+            expected = ["config.json", "model.safetensors"].map((path) => ({
+              path,
+              bytes: remote.find((file) => file.path === path)?.size ?? -1,
+              sha256: remote.find((file) => file.path === path)?.lfs?.oid ?? "",
+            }));
+          }
+        }
+        const check = checkRevision(branch.revision, expected, remote);
+        const weights = Object.fromEntries(
+          remote
+            .filter((file) => WEIGHTS.test(file.path))
+            .map((file) => [file.path, file.lfs?.oid ?? `git:${file.oid}`]),
+        );
+        return { ...check, step: branch.step, commit: branch.commit, weights };
+      }),
+    ),
+  );
+  for (const revision of revisions) {
+    if (revision.missingFiles.length > 0) {
+      problems.push(`${revision.revision}: missing ${revision.missingFiles.join(", ")}`);
+    }
+    for (const file of revision.mismatchedFiles) {
+      problems.push(`${revision.revision}: ${file.path}: ${file.reason}`);
+    }
+  }
+
+  const allowed = new Set(
+    (params.allowIdenticalWeights ?? [[0, 1]]).map(([a, b]) =>
+      [revisionName(a), revisionName(b)].sort().join(" "),
+    ),
+  );
+  const groups = new Map<string, string[]>();
+  for (const revision of revisions) {
+    const key = Object.entries(revision.weights)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([path, sha]) => `${path}:${sha}`)
+      .join(",");
+    if (key !== "") {
+      groups.set(key, [...(groups.get(key) ?? []), revision.revision]);
+    }
+  }
+  const duplicateWeights: VerifyReport["duplicateWeights"] = [];
+  for (const [key, members] of groups) {
+    if (members.length < 2 || allowed.has([...members].sort().join(" "))) {
+      continue;
+    }
+    const sha256 = key.split(",")[0]?.split(":")[1] ?? "";
+    duplicateWeights.push({ sha256, revisions: members });
+    problems.push(`${members.join(", ")}: byte-identical weights (sha256 ${sha256})`);
+  }
+  return {
+    repo: hub.repo,
+    ok: problems.length === 0 && revisions.every((revision) => revision.ok),
+    expectedFrom,
+    expectedRevisions,
+    missingRevisions,
+    unexpectedRevisions,
+    revisions,
+    duplicateWeights,
+    problems,
+  };
+}
+
+/** Throws `HubSyncError("VERIFY")` listing the problems when `report.ok` is false. */
+export function assertVerified(report: VerifyReport): void {
+  if (!report.ok) {
+    throw new HubSyncError("VERIFY", `${report.repo}: ${report.problems.join("; ")}`);
+  }
+}

@@ -1,0 +1,107 @@
+// pythia-hub, run as users run it: a child process over the built package, against the loopback Hub.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deleteBranch } from "@huggingface/hub";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeHub } from "./fake-hub.js";
+import { fakeRun, packagePath, readTree, repoName, TOKEN } from "./helpers.js";
+
+const cli = packagePath("dist/cli.js");
+try {
+  readFileSync(cli);
+} catch {
+  throw new Error(`${cli} is missing: run "pnpm build" first (the root "pnpm test" builds before testing)`);
+}
+
+const fake = new FakeHub([TOKEN]);
+let hubUrl = "";
+beforeAll(async () => {
+  hubUrl = await fake.start();
+});
+afterAll(() => fake.stop());
+
+// Asynchronous: the fake Hub runs in this process, so spawnSync would deadlock it.
+function run(args: string[], env: Record<string, string | undefined> = {}) {
+  const home = mkdtempSync(join(tmpdir(), "hf-home-"));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args, ...(args[0] ? ["--hub-url", hubUrl] : [])], {
+      env: { ...process.env, HF_TOKEN: TOKEN, HF_HOME: home, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("pythia-hub", () => {
+  it("push, revisions, pull --all, verify; then verify fails on a missing branch", async () => {
+    const dir = fakeRun();
+    const repo = repoName();
+    const push = await run(["push", dir, "--repo", repo]);
+    expect(push.stderr).toContain("step2: uploaded and verified");
+    expect(push.code).toBe(0);
+    expect(push.stdout).toMatch(
+      /^step0\tuploaded\t[0-9a-f]{40}\nstep1\tuploaded\t[0-9a-f]{40}\nstep2\tuploaded/,
+    );
+    expect(push.stdout + push.stderr).not.toContain(TOKEN);
+
+    const again = await run(["push", dir, "--repo", repo]);
+    expect(again.stdout).toMatch(/step0\tskipped/);
+    expect(again.stdout).toMatch(/main\tunchanged/);
+
+    const revisions = await run(["revisions", "--repo", repo]);
+    expect(
+      revisions.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.split("\t")[0]),
+    ).toEqual(["step0", "step1", "step2"]);
+
+    const cache = mkdtempSync(join(tmpdir(), "hub-cli-cache-"));
+    const pulled = await run(["pull", "--repo", repo, "--all", "--cache", cache]);
+    expect(pulled.code).toBe(0);
+    for (const line of pulled.stdout.trim().split("\n")) {
+      const [revision, , snapshot] = line.split("\t");
+      expect(readTree(snapshot!)).toEqual(readTree(join(dir, revision!)));
+    }
+    const one = await run(["pull", "--repo", repo, "--revision", "step1", "--cache", cache]);
+    expect(one.stdout).toMatch(/^step1\t/);
+
+    const ok = await run(["verify", "--repo", repo]);
+    expect(ok.stdout).toContain("ok");
+    expect(ok.code).toBe(0);
+
+    await deleteBranch({ repo, branch: "step1", hubUrl, accessToken: TOKEN });
+    const bad = await run(["verify", "--repo", repo]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("step1: no such branch");
+    const json = await run(["verify", "--repo", repo, "--json"]);
+    expect(JSON.parse(json.stdout).missingRevisions).toEqual(["step1"]);
+  });
+
+  it("a missing or malformed token is one clear line, never echoed", async () => {
+    const missing = await run(["push", fakeRun(), "--repo", repoName()], { HF_TOKEN: undefined });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^pythia-hub: no Hugging Face token: set HF_TOKEN/);
+    const malformed = await run(["push", fakeRun(), "--repo", repoName()], { HF_TOKEN: "secret-value" });
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain('must start with "hf_"');
+    expect(malformed.stderr).not.toContain("secret-value");
+    const refused = await run(["push", fakeRun(), "--repo", repoName()], { HF_TOKEN: "hf_refused" });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("refused the token");
+    expect(refused.stderr).not.toContain("hf_refused");
+  });
+
+  it("bad arguments", async () => {
+    const repo = await run(["revisions", "--repo", "not-a-repo"]);
+    expect(repo.code).toBe(1);
+    expect(repo.stderr).toContain("expected ORG/NAME");
+    const both = await run(["pull", "--repo", "a/b", "--all", "--revision", "step1", "--cache", tmpdir()]);
+    expect(both.stderr).toContain("--revision or --all");
+  });
+});

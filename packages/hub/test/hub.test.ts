@@ -1,0 +1,253 @@
+// Push, resume, pull and verify against a loopback Hub (test/fake-hub.ts) through the real @huggingface/hub client.
+import { readFileSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deleteBranch, uploadFile } from "@huggingface/hub";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  HubSyncError,
+  HubUploader,
+  listRevisions,
+  pull,
+  pushCheckpoint,
+  pushRun,
+  verifyRepo,
+  type PushEvent,
+} from "../src/index.js";
+import { FakeHub } from "./fake-hub.js";
+import { fakeRun, readTree, repoName, TOKEN, writeStep } from "./helpers.js";
+
+const fake = new FakeHub([TOKEN]);
+let hubUrl = "";
+const fast = { retries: 2, minDelayMs: 1, maxDelayMs: 5 };
+
+beforeAll(async () => {
+  hubUrl = await fake.start();
+});
+afterAll(async () => {
+  await fake.stop();
+  rmSync(fake.root, { recursive: true, force: true });
+});
+
+function connection(repo: string) {
+  return { repo, hubUrl, accessToken: TOKEN, retry: fast };
+}
+
+describe("push", () => {
+  it("pushes every checkpoint to step{N}, the final one and the model card to main, verified", async () => {
+    const run = fakeRun();
+    const repo = repoName();
+    const events: PushEvent[] = [];
+    const summary = await pushRun({ ...connection(repo), dir: run, onEvent: (event) => events.push(event) });
+
+    expect(summary.revisions.map((r) => [r.revision, r.status, r.check.ok])).toEqual([
+      ["step0", "uploaded", true],
+      ["step1", "uploaded", true],
+      ["step2", "uploaded", true],
+    ]);
+    expect(fake.branches(repo)).toEqual(["main", "step0", "step1", "step2"]);
+    expect(events[0]).toEqual({ type: "repo-created", repo });
+    const last = events.filter((event) => event.type === "upload-progress").at(-1);
+    expect(last).toMatchObject({ revisions: 3, totalRevisions: 3, files: 18, totalFiles: 18 });
+    expect(last?.type === "upload-progress" && last.bytes === last.totalBytes).toBe(true);
+    expect(summary.main).toMatchObject({ final: "step2", changed: true });
+
+    // LFS basic transfer, never xet; the token only in Authorization headers.
+    expect(fake.requests.some((request) => request.path.startsWith("/lfs-upload/"))).toBe(true);
+    expect(fake.requests.some((request) => /xet/.test(request.path))).toBe(false);
+
+    const pulled = await pull({
+      ...connection(repo),
+      revisions: ["main"],
+      cacheDir: mkdtempSync(join(tmpdir(), "hub-cache-")),
+    });
+    const main = readTree(pulled[0]!.dir);
+    expect(main.get("model.safetensors")).toEqual(readFileSync(join(run, "step2/model.safetensors")));
+    const card = main.get("README.md")!.toString();
+    expect(card).toContain("| `step1` | 1 |");
+    expect(card).toContain("2 optimizer steps");
+    expect(card).toContain('"prefix": "data/tiny_text_document"');
+    expect(card).toContain("`hidden_size` | `16`");
+    const manifest = JSON.parse(main.get("revisions.json")!.toString());
+    expect(manifest.schedule).toEqual({ steps: 2, every: 2 });
+    expect(manifest.revisions.map((entry: { revision: string }) => entry.revision)).toEqual([
+      "step0",
+      "step1",
+      "step2",
+    ]);
+    expect(manifest.revisions[2].files["model.safetensors"].sha256).toBe(
+      JSON.parse(readFileSync(join(run, "step2/manifest.json"), "utf8")).files["model.safetensors"].sha256,
+    );
+
+    // A second push changes nothing.
+    const again = await pushRun({ ...connection(repo), dir: run });
+    expect(again.revisions.map((r) => r.status)).toEqual(["skipped", "skipped", "skipped"]);
+    expect(again.main?.changed).toBe(false);
+  });
+
+  it("resumes after the Hub fails midway: verified revisions are skipped, the rest finished", async () => {
+    const run = fakeRun();
+    const repo = repoName();
+    // Cut the push after the first revision's commit: every later request fails with 503 (retries exhausted).
+    let commits = 0;
+    fake.fail((request) => {
+      if (
+        request.path.includes(`/${repo}/commit/`) ||
+        request.path.includes(`${repo.split("/")[1]}/commit/`)
+      ) {
+        commits++;
+      }
+      return commits > 1 ? 503 : null;
+    });
+    const error = await pushRun({ ...connection(repo), dir: run, concurrency: 1 }).catch((e: unknown) => e);
+    fake.fail(null);
+    expect(HubSyncError.isInstance(error) && error.code).toBe("REMOTE");
+    expect((error as Error).message).not.toContain(TOKEN);
+    expect(fake.branches(repo)).toContain("step0");
+
+    const before = fake.requests.length;
+    const summary = await pushRun({ ...connection(repo), dir: run, concurrency: 1 });
+    expect(summary.revisions.map((r) => r.status)).toEqual(["skipped", "resumed", "uploaded"]);
+    const putPaths = fake.requests
+      .slice(before)
+      .filter((r) => r.method === "PUT")
+      .map((r) => r.path);
+    // step1's LFS objects went up before its commit failed, and the Hub keeps them: only step2's two go up.
+    expect(putPaths).toHaveLength(2);
+
+    const cache = mkdtempSync(join(tmpdir(), "hub-cache-"));
+    const pulled = await pull({ ...connection(repo), revisions: "all", cacheDir: cache });
+    expect(pulled.map((p) => p.revision)).toEqual(["step0", "step1", "step2"]);
+    for (const revision of pulled) {
+      expect(revision.dir).toBe(
+        join(cache, `models--${repo.replace("/", "--")}`, "snapshots", revision.commit),
+      );
+      expect(
+        readFileSync(join(cache, `models--${repo.replace("/", "--")}`, "refs", revision.revision), "utf8"),
+      ).toBe(revision.commit);
+      expect(readTree(revision.dir)).toEqual(readTree(join(run, revision.revision)));
+    }
+    const report = await verifyRepo(connection(repo));
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.expectedFrom).toBe("schedule");
+  });
+
+  it("stops on an abort signal and resumes", async () => {
+    const run = fakeRun();
+    const repo = repoName();
+    const controller = new AbortController();
+    const error = await pushRun({
+      ...connection(repo),
+      dir: run,
+      concurrency: 1,
+      signal: controller.signal,
+      onEvent: (event) => event.type === "revision-verified" && controller.abort(),
+    }).catch((e: unknown) => e);
+    expect(HubSyncError.isInstance(error) && error.code, String(error)).toBe("ABORTED");
+    const summary = await pushRun({ ...connection(repo), dir: run });
+    expect(summary.revisions[0]?.status).toBe("skipped");
+    expect(summary.revisions.every((r) => r.check.ok)).toBe(true);
+  });
+
+  it("retries 429 and 5xx with backoff", async () => {
+    const run = fakeRun();
+    const repo = repoName();
+    let failures = 0;
+    fake.fail(() => (failures++ % 3 === 0 && failures < 30 ? (failures % 2 ? 429 : 502) : null));
+    const summary = await pushRun({
+      ...connection(repo),
+      dir: run,
+      retry: { retries: 4, minDelayMs: 1, maxDelayMs: 2 },
+    });
+    fake.fail(null);
+    expect(summary.revisions.every((r) => r.check.ok)).toBe(true);
+    expect((await verifyRepo(connection(repo))).ok).toBe(true);
+  });
+
+  it("HubUploader uploads queued checkpoints while training goes on; drain returns the summary", async () => {
+    const run = fakeRun();
+    const repo = repoName();
+    const uploader = new HubUploader({ ...connection(repo), runDir: run });
+    uploader.enqueue(join(run, "step0"));
+    uploader.enqueue(join(run, "step1"));
+    writeStep(run, 2);
+    uploader.enqueue(join(run, "step2"));
+    const summary = await uploader.drain();
+    expect(summary.revisions.map((r) => r.revision)).toEqual(["step0", "step1", "step2"]);
+    expect(summary.main?.final).toBe("step2");
+    expect((await verifyRepo(connection(repo))).ok).toBe(true);
+  });
+
+  it("pushCheckpoint uploads a single step directory", async () => {
+    const run = fakeRun();
+    const repo = repoName();
+    const result = await pushCheckpoint({ ...connection(repo), dir: join(run, "step1") });
+    expect(result).toMatchObject({ revision: "step1", status: "uploaded" });
+    expect(fake.branches(repo)).toEqual(["main", "step1"]);
+  });
+
+  it("refuses a damaged local checkpoint and a bad token", async () => {
+    const run = fakeRun();
+    rmSync(join(run, "step1", "model.safetensors"));
+    const error = await pushRun({ ...connection(repoName()), dir: run }).catch((e: unknown) => e);
+    expect(HubSyncError.isInstance(error) && error.code).toBe("CHECKPOINT");
+    const badToken = await pushRun({
+      ...connection(repoName()),
+      dir: fakeRun(),
+      accessToken: "hf_wrong",
+    }).catch((e: unknown) => e);
+    expect(HubSyncError.isInstance(badToken) && badToken.code).toBe("TOKEN");
+    expect((badToken as Error).message).not.toContain("hf_wrong");
+  });
+});
+
+describe("verify", () => {
+  it("catches a missing branch, a duplicated weights blob and a file that differs from the manifest", async () => {
+    const run = fakeRun();
+    writeStep(run, 4, 4);
+    const repo = repoName();
+    await pushRun({ ...connection(repo), dir: run, schedule: { steps: 4, every: 2 } });
+    expect((await verifyRepo(connection(repo))).ok).toBe(true);
+
+    await deleteBranch({ repo, branch: "step1", hubUrl, accessToken: TOKEN });
+    // Pythia's bug: step4 serves step2's weights.
+    await uploadFile({
+      repo,
+      branch: "step4",
+      file: {
+        path: "model.safetensors",
+        content: new Blob([readFileSync(join(run, "step2/model.safetensors"))]),
+      },
+      hubUrl,
+      accessToken: TOKEN,
+      useXet: false,
+    });
+    const report = await verifyRepo(connection(repo));
+    expect(report.ok).toBe(false);
+    expect(report.missingRevisions).toEqual(["step1"]);
+    expect(report.duplicateWeights).toEqual([
+      { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), revisions: ["step2", "step4"] },
+    ]);
+    const step4 = report.revisions.find((r) => r.revision === "step4");
+    expect(step4?.mismatchedFiles.map((f) => f.path)).toEqual(["model.safetensors"]);
+    expect(report.problems.join("\n")).toMatch(/step1: no such branch/);
+
+    const revisions = await listRevisions(connection(repo));
+    expect(revisions.map((r) => r.revision)).toEqual(["step0", "step2", "step4"]);
+
+    // Pulling the corrupted revision fails its manifest check.
+    const error = await pull({
+      ...connection(repo),
+      revisions: ["step4"],
+      cacheDir: mkdtempSync(join(tmpdir(), "c-")),
+    }).catch((e: unknown) => e);
+    expect(HubSyncError.isInstance(error) && error.code).toBe("VERIFY");
+
+    // Re-running push repairs everything.
+    const repaired = await pushRun({ ...connection(repo), dir: run, schedule: { steps: 4, every: 2 } });
+    expect(repaired.revisions.map((r) => r.status)).toEqual(["skipped", "uploaded", "skipped", "resumed"]);
+    expect((await verifyRepo(connection(repo))).ok).toBe(true);
+  });
+});

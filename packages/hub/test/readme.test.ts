@@ -1,0 +1,28 @@
+// The README example runs against the built package and the loopback Hub.
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeHub } from "./fake-hub.js";
+import { fakeRun, packagePath, repoName, TOKEN } from "./helpers.js";
+
+const fake = new FakeHub([TOKEN]);
+beforeAll(() => fake.start());
+afterAll(() => fake.stop());
+
+describe("README", () => {
+  it("the opening example pushes a run, and a second run skips every revision", async () => {
+    const readme = readFileSync(packagePath("README.md"), "utf8");
+    const example = /```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    mkdirSync(packagePath(".tmp"), { recursive: true });
+    const file = packagePath(".tmp/readme-example.mjs");
+    writeFileSync(file, example);
+    const env = { ...process.env, HF_TOKEN: TOKEN, HUB_URL: fake.url, RUN_DIR: fakeRun(), REPO: repoName() };
+    const first = await promisify(execFile)(process.execPath, [file], { env });
+    expect(first.stdout).toBe(
+      "step0 verified\nstep1 verified\nstep2 verified\nstep0:uploaded step1:uploaded step2:uploaded\nverified\n",
+    );
+    const second = await promisify(execFile)(process.execPath, [file], { env });
+    expect(second.stdout).toBe("step0:skipped step1:skipped step2:skipped\nverified\n");
+  });
+});
