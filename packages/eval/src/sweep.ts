@@ -1,0 +1,151 @@
+/**
+ * Evaluates a series of checkpoints (a training run's `out/step{N}` directories) and tabulates every
+ * metric by step.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadCheckpoint } from "@pythia/model";
+import type { Tokenizer } from "@pythia/tokenizer";
+import { completeCheckpoints } from "@pythia/trainer";
+import { checkpointRevision } from "./checkpoint-revision.js";
+import { EvalError } from "./eval-errors.js";
+import { evaluate, type EvaluateEvent } from "./evaluate.js";
+import type { HarnessResults } from "./results-format.js";
+import { ScoreCache } from "./score-cache.js";
+import { TfjsLoglikelihoodModel } from "./tfjs-loglikelihood-model.js";
+
+/** One value of the sweep table. */
+export interface SweepRow {
+  step: number;
+  task: string;
+  metric: string;
+  value: number;
+  stderr: number | null;
+}
+
+/** Events of `sweep`. */
+export type SweepEvent =
+  | { type: "checkpoint-start"; step: number; dir: string; index: number; count: number }
+  | (EvaluateEvent & { step: number })
+  | { type: "checkpoint-end"; step: number; results: HarnessResults; reused: boolean };
+
+/** Parameters of `sweep`. */
+export interface SweepParams {
+  /** A training run directory; its complete `step{N}` checkpoints are evaluated in step order. */
+  runDir?: string;
+  /** Or explicit checkpoints. */
+  checkpoints?: ReadonlyArray<{ step: number; dir: string }>;
+  tasks: readonly string[];
+  dataDir: string;
+  tokenizer: Pick<Tokenizer, "encode">;
+  /** Writes `step{N}.json` (harness results), `metrics.csv`, `metrics.json` and `scores.jsonl` here. */
+  outputDir: string;
+  numFewshot?: number;
+  limit?: number | null;
+  batchSize?: number;
+  bootstrapIters?: number;
+  onEvent?: (event: SweepEvent) => void;
+  signal?: AbortSignal;
+}
+
+/** The table of a sweep: every metric of every task at every step. */
+export interface SweepResult {
+  rows: SweepRow[];
+  /** Harness results per step. */
+  results: Record<number, HarnessResults>;
+}
+
+/**
+ * Evaluates each checkpoint (resuming: a step whose `step{N}.json` exists with the same tasks and
+ * settings is read back, and request scores come from `scores.jsonl`), then writes the table.
+ */
+export async function sweep(params: SweepParams): Promise<SweepResult> {
+  let checkpoints = params.checkpoints ? [...params.checkpoints] : [];
+  if (params.runDir !== undefined) {
+    const steps = await completeCheckpoints(params.runDir);
+    checkpoints.push(...steps.map((step) => ({ step, dir: join(params.runDir as string, `step${step}`) })));
+  }
+  checkpoints = checkpoints.sort((a, b) => a.step - b.step);
+  if (checkpoints.length === 0) {
+    throw new EvalError(
+      "CHECKPOINT",
+      `no complete checkpoints${params.runDir === undefined ? "" : ` in ${params.runDir}`}; a run directory holds step{N}/ folders with manifest.json (as apps/train writes them)`,
+    );
+  }
+  mkdirSync(params.outputDir, { recursive: true });
+  const cachePath = join(params.outputDir, "scores.jsonl");
+  const results: Record<number, HarnessResults> = {};
+  for (const [index, checkpoint] of checkpoints.entries()) {
+    params.onEvent?.({
+      type: "checkpoint-start",
+      step: checkpoint.step,
+      dir: checkpoint.dir,
+      index,
+      count: checkpoints.length,
+    });
+    const file = join(params.outputDir, `step${checkpoint.step}.json`);
+    const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as HarnessResults) : null;
+    if (
+      previous !== null &&
+      params.tasks.every((task) => previous.results[task] !== undefined) &&
+      previous.config.num_fewshot === (params.numFewshot ?? 0) &&
+      previous.config.limit === (params.limit ?? null)
+    ) {
+      results[checkpoint.step] = previous;
+      params.onEvent?.({ type: "checkpoint-end", step: checkpoint.step, results: previous, reused: true });
+      continue;
+    }
+    const revision = await checkpointRevision(checkpoint.dir);
+    const model = await loadCheckpoint({ dir: checkpoint.dir, trainable: false });
+    const scorer = new TfjsLoglikelihoodModel({ model });
+    try {
+      const out = await evaluate({
+        model: scorer,
+        tokenizer: params.tokenizer,
+        tasks: params.tasks,
+        dataDir: params.dataDir,
+        numFewshot: params.numFewshot ?? 0,
+        limit: params.limit ?? null,
+        batchSize: params.batchSize ?? 16,
+        bootstrapIters: params.bootstrapIters ?? 100_000,
+        cache: new ScoreCache({ path: cachePath, revision }),
+        modelArgs: `checkpoint=${checkpoint.dir},revision=step${checkpoint.step}`,
+        onEvent: (event) => params.onEvent?.({ ...event, step: checkpoint.step }),
+        ...(params.signal === undefined ? {} : { signal: params.signal }),
+      });
+      writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+      results[checkpoint.step] = out;
+      params.onEvent?.({ type: "checkpoint-end", step: checkpoint.step, results: out, reused: false });
+    } finally {
+      scorer.dispose();
+      model.dispose();
+    }
+  }
+  const rows = sweepRows(results);
+  writeFileSync(join(params.outputDir, "metrics.csv"), sweepToCsv(rows));
+  writeFileSync(join(params.outputDir, "metrics.json"), `${JSON.stringify(rows, null, 2)}\n`);
+  return { rows, results };
+}
+
+/** Flattens results per step into rows. */
+export function sweepRows(results: Record<number, HarnessResults>): SweepRow[] {
+  const rows: SweepRow[] = [];
+  for (const step of Object.keys(results)
+    .map(Number)
+    .sort((a, b) => a - b)) {
+    for (const [task, metrics] of Object.entries((results[step] as HarnessResults).results)) {
+      for (const [metric, value] of Object.entries(metrics)) {
+        if (!metric.endsWith("_stderr")) {
+          rows.push({ step, task, metric, value, stderr: metrics[`${metric}_stderr`] ?? null });
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/** CSV with header `step,task,metric,value,stderr`. */
+export function sweepToCsv(rows: readonly SweepRow[]): string {
+  const lines = rows.map((row) => [row.step, row.task, row.metric, row.value, row.stderr ?? ""].join(","));
+  return `${["step,task,metric,value,stderr", ...lines].join("\n")}\n`;
+}

@@ -1,0 +1,158 @@
+// pythia-eval, run as users run it: a child process over the built package.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { packagePath, readHarnessFixture, sharedData, sharedFixture } from "./helpers.js";
+
+const cli = packagePath("dist/cli.js");
+try {
+  readFileSync(cli);
+} catch {
+  throw new Error(`${cli} is missing: run "pnpm build" first (the root "pnpm test" builds before testing)`);
+}
+
+function run(args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, PYTHIA_BACKEND: "wasm" },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const dataDir = sharedData("eval");
+const checkpoint = sharedFixture("eval/model-seed7");
+const pythia = sharedData("pythia/evals/pythia-v1/pythia-70m/zero-shot/70m_step0.json");
+
+describe("pythia-eval", () => {
+  it("rejects an unknown task with the list of tasks (exit 2)", () => {
+    const { code, stderr } = run(["requests", "--task", "nope", "--data-dir", ".", "--out", "x.jsonl"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('unknown task "nope"');
+    const bad = run(["run", "--checkpoint", ".", "--tasks", "piqa,nope", "--data-dir", ".", "--output", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("known tasks: lambada_openai");
+  });
+
+  it.runIf(dataDir !== null)("requests: every request of every doc, in harness order", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "pythia-eval-cli-")), "wsc.jsonl");
+    const { code, stderr } = run([
+      "requests",
+      "--task",
+      "wsc",
+      "--data-dir",
+      dataDir as string,
+      "--out",
+      out,
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).toContain("wsc: 104 docs, 208 requests");
+    const lines = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(208);
+    const fixture = readHarnessFixture("wsc");
+    expect(lines[0]).toEqual({ doc: 0, context: fixture[0]!.requests[0]!.context, continuation: " yes" });
+    expect(lines[3]).toEqual({ doc: 1, context: fixture[1]!.requests[1]!.context, continuation: " no" });
+  });
+
+  it.runIf(dataDir !== null && checkpoint !== null)(
+    "run: harness results JSON, table, --compare deltas, and a resumable cache",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "pythia-eval-cli-"));
+      const output = join(dir, "results.json");
+      const args = [
+        "run",
+        "--checkpoint",
+        checkpoint as string,
+        "--tasks",
+        "wsc,sciq",
+        "--data-dir",
+        dataDir as string,
+        "--limit",
+        "40",
+        "--output",
+        output,
+        "--cache",
+        join(dir, "scores.jsonl"),
+        ...(pythia === null ? [] : ["--compare", pythia]),
+      ];
+      const first = run(args);
+      expect(first.code).toBe(0);
+      const results = JSON.parse(readFileSync(output, "utf8"));
+      expect(Object.keys(results)).toEqual(["results", "versions", "config"]);
+      expect(results.versions).toEqual({ wsc: 0, sciq: 0 });
+      expect(results.config).toMatchObject({ num_fewshot: 0, limit: 40, bootstrap_iters: 100000 });
+      for (const task of ["wsc", "sciq"]) {
+        const docs = readHarnessFixture(task);
+        const acc = docs.reduce((sum, doc) => sum + doc.metrics.acc!, 0) / docs.length;
+        expect(results.results[task].acc).toBe(acc);
+      }
+      expect(Object.keys(results.results.sciq)).toEqual(["acc", "acc_stderr", "acc_norm", "acc_norm_stderr"]);
+      expect(first.stdout).toMatch(/\|wsc +\|0 +\|acc +\| ?0\.\d{4}\|±\|/);
+      if (pythia !== null) {
+        expect(first.stdout).toContain("Compare");
+        expect(first.stdout).toMatch(/\|sciq.*\|[+-]0\.\d{4}\|/);
+      }
+      const second = run(args);
+      expect(second.code).toBe(0);
+      expect(second.stderr).toContain("(160 cached)");
+      expect(JSON.parse(readFileSync(output, "utf8")).results).toEqual(results.results);
+    },
+  );
+
+  it.runIf(dataDir !== null && checkpoint !== null)(
+    "sweep: every complete checkpoint of a run, by step",
+    () => {
+      const runDir = mkdtempSync(join(tmpdir(), "pythia-eval-run-"));
+      for (const step of [0, 2]) {
+        const dir = join(runDir, `step${step}`);
+        mkdirSync(dir);
+        const files: Record<string, { bytes: number; sha256: string }> = {};
+        for (const file of ["config.json", "model.safetensors"]) {
+          symlinkSync(join(checkpoint as string, file), join(dir, file));
+          files[file] = {
+            bytes: statSync(join(dir, file)).size,
+            sha256: createHash("sha256")
+              .update(readFileSync(join(dir, file)))
+              .digest("hex"),
+          };
+        }
+        writeFileSync(join(dir, "manifest.json"), JSON.stringify({ files }));
+      }
+      mkdirSync(join(runDir, "step4")); // incomplete: no manifest
+      const output = join(runDir, "evals");
+      const args = [
+        "sweep",
+        "--run",
+        runDir,
+        "--tasks",
+        "wsc",
+        "--data-dir",
+        dataDir as string,
+        "--limit",
+        "10",
+        "--output",
+        output,
+      ];
+      const { code, stdout } = run(args);
+      expect(code).toBe(0);
+      expect(stdout.split("\n")[0]).toBe("step\twsc/acc");
+      const csv = readFileSync(join(output, "metrics.csv"), "utf8").trim().split("\n");
+      expect(csv[0]).toBe("step,task,metric,value,stderr");
+      expect(csv.slice(1).map((line) => line.split(",").slice(0, 3).join(","))).toEqual([
+        "0,wsc,acc",
+        "2,wsc,acc",
+      ]);
+      expect(JSON.parse(readFileSync(join(output, "step2.json"), "utf8")).config.model_args).toContain(
+        "revision=step2",
+      );
+      const again = run(args);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain("step 2: results already in");
+    },
+  );
+});

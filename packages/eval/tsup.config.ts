@@ -1,0 +1,14 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: ["src/index.ts", "src/cli.ts"],
+  format: ["esm"],
+  target: "node20",
+  platform: "node",
+  dts: { entry: ["src/index.ts"] },
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+  // tfjs stays external: it is a peer dependency, and one copy of its engine must be shared.
+  external: [/^@tensorflow\//],
+});
