@@ -1,0 +1,356 @@
+#!/usr/bin/env node
+/**
+ * `pythia-analyze`: the @pythia/analyses analyses over a training run's checkpoints, writing JSON
+ * and plots. Thin wiring over the library; user mistakes print one line (exit 1, usage: exit 2).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  accuracyFrequencySvg,
+  AnalysisError,
+  arithmeticEval,
+  genderBiasEval,
+  genderBiasReport,
+  heatmapSvg,
+  logitLens,
+  memorizedFlags,
+  memorizeCheckpointsIter,
+  modelGreedyUntil,
+  openTrainingRun,
+  performanceGap,
+  poissonCheck,
+  poissonQqSvg,
+  readScoresFile,
+  termFrequency,
+  writePlot,
+  type ArithmeticOperation,
+  type LogitLensLayer,
+} from "@pythia/analyses";
+import { PythiaError } from "@pythia/core";
+import { initCompute, loadCheckpoint } from "@pythia/model";
+import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+
+function integer(value: string): number {
+  if (!/^\d+$/.test(value.trim())) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function integerList(value: string): number[] {
+  return value.split(",").map((part) => integer(part));
+}
+
+function writeJson(out: string, name: string, value: unknown): string {
+  mkdirSync(out, { recursive: true });
+  const path = join(out, name);
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  return path;
+}
+
+function log(message: string): void {
+  process.stderr.write(`pythia-analyze: ${message}\n`);
+}
+
+async function startCompute(): Promise<void> {
+  await initCompute({ backend: (process.env.PYTHIA_BACKEND as "wasm" | undefined) ?? "wasm" });
+}
+
+function memorizationCommand(): Command {
+  return new Command("memorization")
+    .description(
+      "memorization scores of training sequences at each checkpoint (k = 32 prompt, ℓ = 32 greedy)",
+    )
+    .requiredOption("--run <dir>", "a @pythia/trainer run directory")
+    .requiredOption("--out <dir>", "output directory (scores files are resumable)")
+    .option("--steps <list>", "checkpoint steps, comma-separated (default: all after step 0)", integerList)
+    .option("--start <n>", "first sequence (training-order row)", integer, 0)
+    .option("--count <n>", "sequences at most per checkpoint (default: all it has seen)", integer)
+    .option("--prompt-length <k>", "prompt tokens", integer, 32)
+    .option("--continuation-length <l>", "generated tokens", integer, 32)
+    .option("--batch-size <n>", "sequences per generation batch", integer, 16)
+    .action(async (options) => {
+      await startCompute();
+      mkdirSync(options.out, { recursive: true });
+      const run = await openTrainingRun({ dir: options.run });
+      try {
+        const iterator = memorizeCheckpointsIter({
+          run,
+          steps: options.steps,
+          start: options.start,
+          count: options.count,
+          outDir: options.out,
+          promptLength: options.promptLength,
+          continuationLength: options.continuationLength,
+          batchSize: options.batchSize,
+        });
+        for (;;) {
+          const next = await iterator.next();
+          if (next.done) {
+            const path = writeJson(options.out, "memorization.json", {
+              run: options.run,
+              checkpoints: next.value,
+            });
+            log(`wrote ${path}`);
+            break;
+          }
+          if (next.value.type === "checkpoint-scored") {
+            log(`step${next.value.step}: ${next.value.memorizedCount}/${next.value.count} memorized`);
+          }
+        }
+      } finally {
+        run.close();
+      }
+    });
+}
+
+function poissonCommand(): Command {
+  return new Command("poisson")
+    .description("Poisson point-process check of a memorization scores file, with a Q-Q plot")
+    .requiredOption("--scores <file>", "a scores file written by memorization")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--bin-size <n>", "sequences per bin", integer, 512)
+    .option("--alpha <p>", "significance level", Number, 0.05)
+    .action(async (options) => {
+      const scores = readScoresFile(options.scores);
+      const result = poissonCheck({
+        memorized: memorizedFlags(scores),
+        binSize: options.binSize,
+        alpha: options.alpha,
+      });
+      const path = writeJson(options.out, "poisson.json", {
+        scores: options.scores,
+        start: scores.start,
+        ...result,
+      });
+      const plot = await writePlot(join(options.out, "poisson-qq"), poissonQqSvg(result));
+      log(
+        `λ̂ = ${result.lambda.toFixed(4)}, ${result.accepted ? "Poisson accepted" : "Poisson rejected"}; wrote ${path}, ${plot.svg}${plot.png ? `, ${plot.png}` : ""}`,
+      );
+    });
+}
+
+function termFrequencyCommand(): Command {
+  return new Command("term-frequency")
+    .description("operand frequencies as of each checkpoint and arithmetic accuracy vs frequency")
+    .requiredOption(
+      "--run <dir>",
+      "a @pythia/trainer run directory (checkpoints, and its data unless --data)",
+    )
+    .requiredOption("--out <dir>", "output directory")
+    .option("--data <prefix>", "a pre-shuffled .bin/.idx prefix to count instead of the run's own data")
+    .option("--steps <list>", "checkpoint steps (default: all after step 0)", integerList)
+    .addOption(new Option("--operations <list>", "arithmetic operations").default("multiplication,addition"))
+    .option("--shots <list>", "k-shot settings", integerList, [0, 2, 4, 8, 16])
+    .option("--limit <n>", "operands x1 and x2 values at most (CI-sized runs)", integer)
+    .action(async (options) => {
+      const operations = String(options.operations).split(",") as ArithmeticOperation[];
+      for (const operation of operations) {
+        if (operation !== "multiplication" && operation !== "addition") {
+          throw new InvalidArgumentError(`unknown operation "${operation}" (multiplication, addition)`);
+        }
+      }
+      await startCompute();
+      const tokenizer = await loadPileTokenizer();
+      const run = await openTrainingRun({ dir: options.run, dataPrefix: options.data });
+      const steps: number[] = options.steps ?? run.checkpointSteps.filter((step) => step > 0);
+      const limit: number | undefined = options.limit;
+      const x1Values = Array.from({ length: Math.min(100, limit ?? 100) }, (_, i) => i);
+      const x2Values = Array.from({ length: Math.min(50, limit ?? 50) }, (_, i) => i + 1);
+      try {
+        const frequencies = await termFrequency({
+          rows: run.rows,
+          checkpointSteps: steps,
+          batchSize: run.config.batchSize,
+          decode: (ids) => tokenizer.decode(ids),
+          keys: new Set(x1Values.map(String)),
+        });
+        const checkpoints = [];
+        for (const [i, step] of steps.entries()) {
+          const frequency = frequencies.checkpoints[i]?.counts ?? {};
+          const model = await loadCheckpoint({ dir: run.checkpointDir(step), trainable: false });
+          const greedyUntil = modelGreedyUntil(model, tokenizer);
+          const tasks = [];
+          try {
+            for (const operation of operations) {
+              for (const shots of options.shots as number[]) {
+                const result = await arithmeticEval({ operation, shots, greedyUntil, x1Values, x2Values });
+                tasks.push({ ...result, gap: performanceGap({ accuracy: result.accuracy, frequency }) });
+              }
+            }
+          } finally {
+            model.dispose();
+          }
+          checkpoints.push({ step, frequency, tasks });
+          log(`step${step}: ${tasks.length} task settings scored`);
+        }
+        const path = writeJson(options.out, "term-frequency.json", {
+          run: options.run,
+          x1Values,
+          x2Values,
+          checkpoints,
+        });
+        const plots = [];
+        for (const operation of operations) {
+          const shots = Math.max(...(options.shots as number[]));
+          const series = checkpoints.map((checkpoint) => {
+            const task = checkpoint.tasks.find((t) => t.operation === operation && t.shots === shots);
+            return {
+              label: `step${checkpoint.step}`,
+              points: Object.entries(task?.accuracy ?? {}).map(([x1, accuracy]) => ({
+                frequency: checkpoint.frequency[x1] ?? 0,
+                accuracy,
+              })),
+            };
+          });
+          const plot = await writePlot(
+            join(options.out, `accuracy-vs-frequency-${operation}`),
+            accuracyFrequencySvg(series, `${operation}, ${shots}-shot: accuracy vs operand frequency`),
+          );
+          plots.push(plot.svg);
+        }
+        log(`wrote ${path}, ${plots.join(", ")}`);
+      } finally {
+        run.close();
+      }
+    });
+}
+
+function genderBiasCommand(): Command {
+  return new Command("gender-bias")
+    .description("WinoBias and CrowS-Pairs (gender) of a checkpoint; with --compare, a before/after report")
+    .requiredOption("--checkpoint <dir>", "checkpoint directory (the baseline, with --compare)")
+    .requiredOption("--data-dir <dir>", "the shared bias data directory (crows-pairs/, winobias/)")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--compare <dir>", "the intervened checkpoint to report against --checkpoint")
+    .option("--limit <n>", "items per WinoBias subset and CrowS pairs at most", integer)
+    .action(async (options) => {
+      await startCompute();
+      const tokenizer = await loadPileTokenizer();
+      const evaluate = async (dir: string) => {
+        const model = await loadCheckpoint({ dir, trainable: false });
+        try {
+          return await genderBiasEval({
+            model,
+            tokenizer,
+            dataDir: options.dataDir,
+            greedyUntil: modelGreedyUntil(model, tokenizer),
+            limit: options.limit,
+          });
+        } finally {
+          model.dispose();
+        }
+      };
+      const before = await evaluate(options.checkpoint);
+      if (options.compare === undefined) {
+        const path = writeJson(options.out, "gender-bias.json", {
+          checkpoint: options.checkpoint,
+          ...before,
+        });
+        log(
+          `WinoBias bias ${before.winobias.bias.toFixed(4)}, CrowS pct_stereotype ${before.crowsPairs.pctStereotype.toFixed(4)}; wrote ${path}`,
+        );
+        return;
+      }
+      const report = genderBiasReport(before, await evaluate(options.compare));
+      const path = writeJson(options.out, "gender-bias-report.json", {
+        baseline: options.checkpoint,
+        intervened: options.compare,
+        ...report,
+      });
+      log(`WinoBias bias change ${report.change.winobiasBias.toFixed(4)}; wrote ${path}`);
+    });
+}
+
+function logitLensCommand(): Command {
+  return new Command("logit-lens")
+    .description(
+      "per-layer next-token predictions and KL to the final layer, across checkpoints, with a heatmap",
+    )
+    .requiredOption("--run <dir>", "a @pythia/trainer run directory")
+    .requiredOption("--text <text>", "the text to run the lens on (Pile tokenizer)")
+    .requiredOption("--out <dir>", "output directory")
+    .option("--steps <list>", "checkpoint steps (default: all)", integerList)
+    .action(async (options) => {
+      await startCompute();
+      const tokenizer = await loadPileTokenizer();
+      const run = await openTrainingRun({ dir: options.run });
+      run.close();
+      const steps: number[] = options.steps ?? run.checkpointSteps;
+      const inputIds = tokenizer.encode(options.text);
+      if (inputIds.length === 0) {
+        throw new AnalysisError("INPUT", "--text encodes to no tokens; give some text");
+      }
+      const checkpoints: Array<{ step: number; layers: Array<LogitLensLayer & { topTokenText: string[] }> }> =
+        [];
+      for (const step of steps) {
+        const model = await loadCheckpoint({ dir: run.checkpointDir(step), trainable: false });
+        try {
+          const result = await logitLens({ model, inputIds });
+          checkpoints.push({
+            step,
+            layers: result.layers.map((layer) => ({
+              ...layer,
+              topTokenText: layer.topTokens.map((id) => tokenizer.decode([id])),
+            })),
+          });
+        } finally {
+          model.dispose();
+        }
+      }
+      const path = writeJson(options.out, "logit-lens.json", {
+        run: options.run,
+        text: options.text,
+        inputIds,
+        checkpoints,
+      });
+      const layerCount = checkpoints[0]?.layers.length ?? 0;
+      const plot = await writePlot(
+        join(options.out, "logit-lens-kl"),
+        heatmapSvg({
+          title: "Logit lens: mean KL(final ‖ layer) in nats",
+          rows: Array.from({ length: layerCount }, (_, i) => (i === 0 ? "embed" : `layer ${i}`)),
+          columns: checkpoints.map((c) => `step${c.step}`),
+          values: Array.from({ length: layerCount }, (_, layer) =>
+            checkpoints.map((c) => c.layers[layer]?.meanKl ?? 0),
+          ),
+          rowName: "layer",
+          columnName: "checkpoint",
+        }),
+      );
+      log(`wrote ${path}, ${plot.svg}`);
+    });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command("pythia-analyze")
+    .description(
+      "Pythia's analyses over a training run: memorization, Poisson check, term frequency, gender bias, logit lens",
+    )
+    .exitOverride();
+  for (const command of [
+    memorizationCommand(),
+    poissonCommand(),
+    termFrequencyCommand(),
+    genderBiasCommand(),
+    logitLensCommand(),
+  ]) {
+    program.addCommand(command.exitOverride());
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+    } else if (PythiaError.isInstance(error) || TokenizerError.isInstance(error)) {
+      process.stderr.write(`pythia-analyze: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`pythia-analyze: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+await main(process.argv);
