@@ -2,39 +2,13 @@
  * Plots as echarts server-side SVG, and PNG through @resvg/resvg-js when that optional native
  * dependency loads (otherwise only the SVG is written).
  */
-import { writeFileSync } from "node:fs";
-import { HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
-import { GridComponent, LegendComponent, TitleComponent, VisualMapComponent } from "echarts/components";
-import * as echarts from "echarts/core";
-import { SVGRenderer } from "echarts/renderers";
+import { renderChartSvg, writePlot } from "@pythia/plots";
 import type { PoissonCheckResult } from "./poisson-check.js";
 
-let registered = false;
-function chart(width: number, height: number): echarts.ECharts {
-  if (!registered) {
-    echarts.use([
-      LineChart,
-      ScatterChart,
-      HeatmapChart,
-      GridComponent,
-      LegendComponent,
-      TitleComponent,
-      VisualMapComponent,
-      SVGRenderer,
-    ]);
-    registered = true;
-  }
-  return echarts.init(null, null, { renderer: "svg", ssr: true, width, height });
-}
+export { writePlot };
 
 function render(option: Record<string, unknown>, width = 800, height = 600): string {
-  const instance = chart(width, height);
-  try {
-    instance.setOption({ animation: false, backgroundColor: "#ffffff", ...option });
-    return instance.renderToSVGString();
-  } finally {
-    instance.dispose();
-  }
+  return renderChartSvg(option, { width, height });
 }
 
 /** Q-Q plot of memorized counts per bin against Poisson(λ̂) quantiles, y = x reference, size = multiplicity. */
@@ -120,25 +94,4 @@ export function heatmapSvg(params: {
       },
     ],
   });
-}
-
-/**
- * Writes `<base>.svg` and, when @resvg/resvg-js loads, `<base>.png`. Returns the paths written and
- * why a PNG is missing.
- */
-export async function writePlot(
-  base: string,
-  svg: string,
-): Promise<{ svg: string; png: string | null; pngSkipped?: string }> {
-  writeFileSync(`${base}.svg`, svg);
-  try {
-    const { Resvg } = await import("@resvg/resvg-js");
-    const png = new Resvg(svg, { fitTo: { mode: "original" }, font: { loadSystemFonts: true } })
-      .render()
-      .asPng();
-    writeFileSync(`${base}.png`, png);
-    return { svg: `${base}.svg`, png: `${base}.png` };
-  } catch (error) {
-    return { svg: `${base}.svg`, png: null, pngSkipped: (error as Error).message };
-  }
 }

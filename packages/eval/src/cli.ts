@@ -239,6 +239,9 @@ function sweepCommand(): Command {
             ].join("\t"),
           );
         process.stdout.write(`${[header.join("\t"), ...lines].join("\n")}\n`);
+        process.stderr.write(
+          `pythia-eval: plots ${result.plots.map((plot) => plot.png ?? plot.svg).join(", ")}\n`,
+        );
       },
     );
 }

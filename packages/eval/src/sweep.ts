@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint } from "@pythia/model";
+import { lineChartSvg, writePlot, type WrittenPlot } from "@pythia/plots";
 import type { Tokenizer } from "@pythia/tokenizer";
 import { completeCheckpoints } from "@pythia/trainer";
 import { checkpointRevision } from "./checkpoint-revision.js";
@@ -53,6 +54,8 @@ export interface SweepResult {
   rows: SweepRow[];
   /** Harness results per step. */
   results: Record<number, HarnessResults>;
+  /** One plot per task (`plots/<task>.svg`, and `.png` when @resvg/resvg-js is installed). */
+  plots: WrittenPlot[];
 }
 
 /**
@@ -124,7 +127,23 @@ export async function sweep(params: SweepParams): Promise<SweepResult> {
   const rows = sweepRows(results);
   writeFileSync(join(params.outputDir, "metrics.csv"), sweepToCsv(rows));
   writeFileSync(join(params.outputDir, "metrics.json"), `${JSON.stringify(rows, null, 2)}\n`);
-  return { rows, results };
+  return { rows, results, plots: await plotSweep(rows, join(params.outputDir, "plots")) };
+}
+
+/** One chart per task: each metric (e.g. acc, acc_norm) against the checkpoint step. */
+export async function plotSweep(rows: readonly SweepRow[], dir: string): Promise<WrittenPlot[]> {
+  mkdirSync(dir, { recursive: true });
+  const written: WrittenPlot[] = [];
+  for (const task of [...new Set(rows.map((row) => row.task))]) {
+    const ofTask = rows.filter((row) => row.task === task);
+    const series = [...new Set(ofTask.map((row) => row.metric))].map((metric) => ({
+      name: metric,
+      points: ofTask.filter((row) => row.metric === metric).map((row) => [row.step, row.value] as const),
+    }));
+    const svg = lineChartSvg({ title: `${task} by checkpoint`, xName: "step", yName: "value", series });
+    written.push(await writePlot(join(dir, task), svg));
+  }
+  return written;
 }
 
 /** Flattens results per step into rows. */

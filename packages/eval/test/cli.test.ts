@@ -147,6 +147,7 @@ describe("pythia-eval", () => {
         "0,wsc,acc",
         "2,wsc,acc",
       ]);
+      expect(readFileSync(join(output, "plots", "wsc.svg"), "utf8")).toContain("wsc by checkpoint");
       expect(JSON.parse(readFileSync(join(output, "step2.json"), "utf8")).config.model_args).toContain(
         "revision=step2",
       );

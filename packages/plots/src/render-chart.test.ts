@@ -1,0 +1,37 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { lineChartSvg, writePlot } from "./index.js";
+
+describe("lineChartSvg", () => {
+  it("renders an SVG with the title and every series, and writes it", async () => {
+    const svg = lineChartSvg({
+      title: "loss",
+      xName: "step",
+      yName: "nats",
+      series: [
+        {
+          name: "train",
+          points: [
+            [1, 4],
+            [2, 3],
+            [3, 2.5],
+          ],
+        },
+        { name: "validation", points: [[3, 2.7]] },
+      ],
+    });
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("loss");
+    expect(svg).toContain("validation");
+    const dir = mkdtempSync(join(tmpdir(), "pythia-plots-"));
+    const written = await writePlot(join(dir, "loss"), svg);
+    expect(readFileSync(written.svg, "utf8")).toBe(svg);
+    if (written.png !== null) {
+      expect(readFileSync(written.png).subarray(1, 4).toString()).toBe("PNG");
+    } else {
+      expect(written.pngSkipped).toBeTruthy();
+    }
+  });
+});
