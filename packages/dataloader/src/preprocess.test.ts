@@ -108,3 +108,18 @@ describe("preprocess", () => {
     expect(readdirSync(dir)).toEqual(["corpus.jsonl"]);
   });
 });
+
+describe("preprocess output location", () => {
+  it("creates the output directory, and a failing start leaves no worker behind", async () => {
+    const { dir, jsonl } = corpus();
+    const summary = await preprocess({
+      inputs: [jsonl],
+      outputPrefix: join(dir, "nested/deeper/out"),
+      workers: 1,
+    });
+    expect(summary.prefix).toBe(join(dir, "nested/deeper/out_text_document"));
+    await expect(
+      preprocess({ inputs: [jsonl], outputPrefix: join(dir, "bad"), workers: 1, dtype: "uint32" as never }),
+    ).rejects.toThrow(/unknown dtype "uint32"/);
+  });
+});

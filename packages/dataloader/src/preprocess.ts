@@ -1,5 +1,6 @@
 import { drain } from "@pythia/core";
-import { statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { Tokenizer } from "@pythia/tokenizer";
 import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
@@ -82,13 +83,20 @@ export async function* preprocessIter(
     throw new DataloaderError("DATASET_INPUT", "preprocess: no input files given");
   }
   const totalBytes = params.inputs.reduce((sum, file) => sum + inputSize(file), 0);
+  mkdirSync(dirname(params.outputPrefix), { recursive: true });
   const encoder = await createEncoder(params.tokenizerPath ?? null, params.workers ?? 1);
-  const dtype = params.dtype ?? bestDtype(encoder.vocabSize).name;
-  const builder = IndexedDatasetBuilder.create({
-    prefix: `${params.outputPrefix}_${jsonlKey}_document`,
-    dtype,
-    vocabSize: encoder.vocabSize,
-  });
+  let builder: IndexedDatasetBuilder;
+  try {
+    builder = IndexedDatasetBuilder.create({
+      prefix: `${params.outputPrefix}_${jsonlKey}_document`,
+      dtype: params.dtype ?? bestDtype(encoder.vocabSize).name,
+      vocabSize: encoder.vocabSize,
+    });
+  } catch (error) {
+    // Worker threads would keep the process alive.
+    await encoder.close();
+    throw error;
+  }
   let documents = 0;
   let tokens = 0;
   let bytesRead = 0;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initCompute, loadCheckpoint } from "@pythia/model";
@@ -195,5 +195,28 @@ describe("train", () => {
       ],
     });
     expect(seen).toEqual([4, 5]);
+  });
+});
+
+describe("train input checks and stopping", () => {
+  it("writes nothing when the data is missing, and stops cleanly on abort", async () => {
+    const out = runDir();
+    await expect(
+      train({ config: tinyConfig(), data: { kind: "index-map", prefix: "/no/such/data" }, out }),
+    ).rejects.toThrow(TrainingError);
+    expect(existsSync(out)).toBe(false);
+    const controller = new AbortController();
+    const data = tinyDataset();
+    const error = await train({
+      config: tinyConfig({ steps: 12 }),
+      data: { kind: "index-map", prefix: data },
+      out,
+      signal: controller.signal,
+      onEvent: (event) => event.type === "step-end" && event.step === 5 && controller.abort(),
+    }).catch((caught: unknown) => caught);
+    expect(TrainingError.isInstance(error) && error.code).toBe("ABORTED");
+    expect((error as Error).message).toMatch(
+      /stopped before step 6 of 12; the newest checkpoint is .*step4; resume to continue/,
+    );
   });
 });

@@ -96,8 +96,6 @@ export function parseTrainConfig(input: TrainConfigInput): TrainConfig {
 export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent, TrainSummary> {
   const config = parseTrainConfig(params.config);
   const out = params.out;
-  mkdirSync(out, { recursive: true });
-  removePartialCheckpoints(out);
   const existing = await completeCheckpoints(out);
   if (existing.length > 0 && !params.resume) {
     throw new TrainingError(
@@ -118,6 +116,10 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
       logSpacedUpTo: config.logSpacedUpTo,
     }),
   );
+  // Open (and check) the data before writing anything into the run directory.
+  const source: BatchSource = openBatchSource(params.data, config, out);
+  mkdirSync(out, { recursive: true });
+  removePartialCheckpoints(out);
   const optimizer = new AdamW({
     beta1: config.beta1,
     beta2: config.beta2,
@@ -127,17 +129,25 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
   let model: GPTNeoXModel;
   let startStep = 0;
   const resumeFrom = params.resume ? existing[0] : undefined;
-  if (resumeFrom !== undefined) {
-    const restored = await readTrainingCheckpoint({ dir: join(out, checkpointName(resumeFrom)), optimizer });
-    checkSameRun(restored.state.config, config, out);
-    model = restored.model;
-    startStep = restored.state.step;
-    truncateMetrics(out, startStep);
-  } else {
-    model = GPTNeoXModel.initialize({ config: config.model, seed: config.seed });
-    writeFileSync(join(out, "metrics.jsonl"), "");
+  try {
+    if (resumeFrom !== undefined) {
+      const restored = await readTrainingCheckpoint({
+        dir: join(out, checkpointName(resumeFrom)),
+        optimizer,
+      });
+      checkSameRun(restored.state.config, config, out);
+      model = restored.model;
+      startStep = restored.state.step;
+      truncateMetrics(out, startStep);
+    } else {
+      model = GPTNeoXModel.initialize({ config: config.model, seed: config.seed });
+      writeFileSync(join(out, "metrics.jsonl"), "");
+    }
+  } catch (error) {
+    source.close();
+    optimizer.dispose();
+    throw error;
   }
-  const source: BatchSource = openBatchSource(params.data, config, out);
   const decay = new Set(model.specs.filter((spec) => spec.decay).map((spec) => spec.name));
   const written: string[] = [];
   let finalLoss: number | null = null;
@@ -177,7 +187,13 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
     const width = config.seqLength + 1;
     const variables = Object.values(model.params);
     for (let step = startStep; step < config.steps; step++) {
-      params.signal?.throwIfAborted();
+      if (params.signal?.aborted) {
+        const newest = (await completeCheckpoints(out))[0];
+        throw new TrainingError(
+          "ABORTED",
+          `stopped before step ${step + 1} of ${config.steps}; the newest checkpoint is ${newest === undefined ? "none" : join(out, checkpointName(newest))}; resume to continue`,
+        );
+      }
       const started = performance.now();
       // GPT-NeoX: the scheduler has taken `step` steps before this update, so the first update uses lr(0) = 0.
       const lr = learningRateAt(step, schedule);

@@ -1,0 +1,64 @@
+/** The end-of-run report: where everything is, the final losses, and how to resume and evaluate. */
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { MetricsLine, TrainSummary } from "@pythia/trainer";
+import type { PlotResult } from "./plot.js";
+import { formatDuration } from "./progress.js";
+
+/** Parameters of `finalReport`. */
+export interface FinalReportParams {
+  out: string;
+  modelName: string;
+  steps: number;
+  /** The step training started from (0, or the checkpoint a resumed run continued). */
+  fromStep: number;
+  summary: TrainSummary;
+  metrics: readonly MetricsLine[];
+  /** Complete checkpoints in the run directory, newest first. */
+  checkpoints: readonly number[];
+  plot: PlotResult;
+  elapsedMs: number;
+  /** The run had already finished every step; nothing was trained. */
+  alreadyFinished: boolean;
+}
+
+/** The report's lines. */
+export function finalReport(params: FinalReportParams): string[] {
+  const { out, metrics, checkpoints } = params;
+  const lastTrain = metrics.findLast((line) => line.type === "train");
+  const lastEval = metrics.findLast((line) => line.type === "eval");
+  const newest = checkpoints[0];
+  const oldest = checkpoints.at(-1);
+  const lines = [
+    params.alreadyFinished
+      ? `pythia-train: ${out} had already finished its ${params.steps} steps; nothing to train`
+      : `pythia-train: trained ${params.modelName} ${params.fromStep > 0 ? `from step ${params.fromStep} to ${params.steps}` : `for ${params.steps} steps`} in ${formatDuration(params.elapsedMs)}`,
+    `  output       ${out}`,
+    `  checkpoints  ${checkpoints.length} (${newest === undefined ? "none" : `step${oldest} … step${newest}`}, ${params.summary.checkpoints.length} written now) in ${join(out, "step{N}")}/`,
+    `  train loss   ${lastTrain === undefined ? "-" : `${lastTrain.loss.toFixed(4)} (step ${lastTrain.step})`}`,
+    `  validation   ${
+      lastEval === undefined || lastEval.type !== "eval"
+        ? "none (the data has no held-out documents: give several documents, e.g. JSONL lines or files)"
+        : `loss ${lastEval.loss.toFixed(4)}, perplexity ${lastEval.perplexity.toFixed(2)} (step ${lastEval.step})`
+    }`,
+    `  metrics      ${join(out, "metrics.jsonl")}, ${join(out, "run.json")}`,
+    `  plots        ${[params.plot.svg, params.plot.png].filter((path) => path !== null).join(", ")}${
+      params.plot.pngSkipped === undefined ? "" : ` (no PNG: ${params.plot.pngSkipped})`
+    }`,
+    `  resume       pythia-train --out ${out} --resume`,
+  ];
+  if (newest !== undefined) {
+    lines.push(
+      `  evaluate     node ${modelCliPath()} generate --checkpoint ${join(out, `step${newest}`)} --prompt "ROMEO:"`,
+    );
+  }
+  return lines;
+}
+
+/** `pythia-model` (the @pythia/model CLI), relative to the working directory. */
+function modelCliPath(): string {
+  const manifest = fileURLToPath(import.meta.resolve("@pythia/model/package.json"));
+  const cli = join(dirname(manifest), "dist", "cli.js");
+  const near = relative(process.cwd(), cli);
+  return near.startsWith("..") ? cli : near;
+}

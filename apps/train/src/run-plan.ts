@@ -1,0 +1,197 @@
+/**
+ * Turns the command line into a trainer call: which model, which hyper-parameters, which data, which
+ * directory. Precedence: a flag given on the command line, then `--neox-config`, then (with `--resume`)
+ * the run's own `run.json`, then the defaults below. Validation is the trainer's and the model's.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { GPTNeoXConfig } from "@pythia/model";
+import { pythiaPreset } from "@pythia/model";
+import type { TrainConfig, TrainConfigInput, TrainingData } from "@pythia/trainer";
+import { BUNDLED_CORPUS_NAME } from "./bundled-corpus.js";
+import { CliError } from "./cli-error.js";
+import { readNeoxConfigFile } from "./neox-config.js";
+
+/** What the command line says (commander's option values; unset flags are undefined). */
+export interface CliOptions {
+  preset?: string;
+  neoxConfig?: string;
+  data?: string;
+  input?: string[];
+  steps?: number;
+  batchSize?: number;
+  microBatchSize?: number;
+  seqLength?: number;
+  lr?: number;
+  checkpointEvery?: number;
+  evalEvery?: number;
+  out?: string;
+  resume?: boolean;
+  seed?: number;
+  backend?: string;
+  pushToHub?: string;
+  exportNeoxConfig?: string;
+}
+
+/**
+ * Defaults of `pythia-train` with no arguments: pythia-14m on Tiny Shakespeare, sized to finish in about
+ * 8 minutes on 2 CPU cores with the wasm backend (measured; see README).
+ */
+export const DEFAULTS = {
+  preset: "pythia-14m",
+  steps: 120,
+  batchSize: 8,
+  seqLength: 128,
+  lr: 1e-3,
+  checkpointEvery: 100,
+  evalEvery: 25,
+  /** Pythia's log-spaced early checkpoints: steps 1, 2, 4, …, 512. */
+  logSpacedUpTo: 512,
+  seed: 1234,
+} as const;
+
+/** Where the tokens come from: an existing dataset, or files to preprocess into `outputPrefix`. */
+export type DataPlan =
+  | { kind: "dataset"; data: TrainingData }
+  | { kind: "preprocess"; inputs: string[]; outputPrefix: string; bundled: boolean };
+
+/** Everything a run needs. */
+export interface RunPlan {
+  out: string;
+  /** The model's name for humans: the preset or the YAML's file name. */
+  modelName: string;
+  config: TrainConfigInput;
+  data: DataPlan;
+  /** Continue the newest checkpoint in `out` (`--resume`). */
+  resume: boolean;
+  /** `--resume` found the run's `run.json`: its settings are the base of this plan. */
+  continuing: boolean;
+}
+
+/** What the trainer wrote in `run.json`. */
+interface RunJson {
+  config: TrainConfig;
+  data: { kind?: string; prefix?: string };
+}
+
+/** Resolves the options into a plan. Reads `--neox-config` and, with `--resume`, `OUT/run.json`. */
+export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
+  if (options.resume && options.out === undefined) {
+    throw new CliError(2, "--resume needs --out DIR, the directory of the run to continue");
+  }
+  const previous = options.resume ? readRunJson(options.out as string) : null;
+  const neox = options.neoxConfig === undefined ? null : readNeoxConfigFile(options.neoxConfig);
+  let model: GPTNeoXConfig;
+  let modelName: string;
+  if (neox !== null) {
+    model = neox.model;
+    modelName = basename(options.neoxConfig as string).replace(/\.ya?ml$/i, "");
+  } else if (options.preset !== undefined || previous === null) {
+    const preset = options.preset ?? DEFAULTS.preset;
+    model = pythiaPreset(preset);
+    modelName = preset.startsWith("pythia-") ? preset : `pythia-${preset}`;
+  } else {
+    model = previous.config.model;
+    modelName = basename(options.out as string);
+  }
+  const base: Omit<TrainConfigInput, "model"> = previous?.config ?? {
+    steps: DEFAULTS.steps,
+    batchSize: DEFAULTS.batchSize,
+    microBatchSize: DEFAULTS.batchSize,
+    seqLength: DEFAULTS.seqLength,
+    lr: DEFAULTS.lr,
+    checkpointEvery: DEFAULTS.checkpointEvery,
+    evalEvery: DEFAULTS.evalEvery,
+    logSpacedUpTo: DEFAULTS.logSpacedUpTo,
+    seed: DEFAULTS.seed,
+  };
+  const fromFile = neox?.training ?? {};
+  const batchSize = options.batchSize ?? fromFile.batchSize ?? base.batchSize;
+  // Without a micro-batch size, a batch size given here runs without gradient accumulation.
+  const microBatchSize =
+    options.microBatchSize ??
+    fromFile.microBatchSize ??
+    (options.batchSize !== undefined || fromFile.batchSize !== undefined ? batchSize : base.microBatchSize);
+  const flags = {
+    steps: options.steps,
+    seqLength: options.seqLength,
+    lr: options.lr,
+    checkpointEvery: options.checkpointEvery,
+    evalEvery: options.evalEvery,
+    seed: options.seed,
+  };
+  const config: TrainConfigInput = {
+    ...base,
+    ...fromFile,
+    ...Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)),
+    model,
+    batchSize,
+    microBatchSize,
+  };
+  const out = options.out ?? join("runs", `${modelName}-${timestamp(now)}`);
+  return {
+    out,
+    modelName,
+    config,
+    data: planData(options, out, previous),
+    resume: options.resume === true,
+    continuing: previous !== null,
+  };
+}
+
+function planData(options: CliOptions, out: string, previous: RunJson | null): DataPlan {
+  if (options.data !== undefined) {
+    const prefix = options.data.replace(/\.(bin|idx)$/, "");
+    const missing = [".bin", ".idx"].filter((ext) => !existsSync(`${prefix}${ext}`));
+    if (missing.length > 0) {
+      throw new CliError(
+        1,
+        `--data ${options.data}: ${missing.map((ext) => `${prefix}${ext}`).join(" and ")} not found; pass the prefix of an existing .bin/.idx pair (e.g. data/pile_text_document), or --input FILE... to tokenize text`,
+      );
+    }
+    return { kind: "dataset", data: { kind: "index-map", prefix } };
+  }
+  if (options.input !== undefined) {
+    const missing = options.input.filter((file) => !existsSync(file));
+    if (missing.length > 0) {
+      throw new CliError(1, `--input: ${missing.join(", ")} not found`);
+    }
+    const name = basename(options.input[0] as string).replace(/(\.jsonl)?(\.zst)?(\.[a-z]+)?$/i, "");
+    return {
+      kind: "preprocess",
+      inputs: options.input,
+      outputPrefix: join(out, "data", name || "corpus"),
+      bundled: false,
+    };
+  }
+  if (previous?.data.prefix !== undefined) {
+    const kind = previous.data.kind === "preshuffled" ? "preshuffled" : "index-map";
+    return { kind: "dataset", data: { kind, prefix: previous.data.prefix } };
+  }
+  return {
+    kind: "preprocess",
+    inputs: [],
+    outputPrefix: join(out, "data", BUNDLED_CORPUS_NAME),
+    bundled: true,
+  };
+}
+
+function readRunJson(out: string): RunJson | null {
+  const path = join(out, "run.json");
+  if (!existsSync(path)) {
+    return null;
+  }
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as RunJson;
+  } catch (error) {
+    throw new CliError(
+      1,
+      `${path}: cannot read it (${(error as Error).message}); is ${out} a pythia-train run?`,
+    );
+  }
+}
+
+function timestamp(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
+}

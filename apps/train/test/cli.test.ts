@@ -1,0 +1,220 @@
+// pythia-train, run as users run it: a child process over the built app (tiny model, tiny corpus).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+
+const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+if (!existsSync(cli)) {
+  throw new Error(`${cli} is missing: run "pnpm build" first (the root "pnpm test" builds before testing)`);
+}
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const env = { ...process.env, PYTHIA_BACKEND: "wasm" };
+
+function run(args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", env });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The tiny run of these tests: 2 layers of width 32, 6 steps of 4 × 16 tokens in micro-batches of 2. */
+const tinyArgs = (out: string) => [
+  "--neox-config",
+  fixture("tiny-neox.yml"),
+  "--input",
+  fixture("corpus-a.txt"),
+  fixture("corpus-b.txt"),
+  "--seq-length",
+  "16",
+  "--batch-size",
+  "4",
+  "--micro-batch-size",
+  "2",
+  "--steps",
+  "6",
+  "--checkpoint-every",
+  "3",
+  "--out",
+  out,
+];
+
+function expectOneLineError(result: ReturnType<typeof run>, code: number, text: string) {
+  expect(result.code, result.stderr).toBe(code);
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^pythia-train: /);
+  expect(lines[0]).toContain(text);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("pythia-train", () => {
+  const root = mkdtempSync(join(tmpdir(), "pythia-train-cli-"));
+  const out = join(root, "tiny");
+  let first: ReturnType<typeof run>;
+
+  beforeAll(() => {
+    first = run(tinyArgs(out));
+  }, 60_000);
+
+  it("trains, writing Pythia's checkpoint series, metrics, run.json and the loss plot", () => {
+    expect(first.code, first.stderr).toBe(0);
+    const steps = readdirSync(out)
+      .filter((entry) => /^step\d+$/.test(entry))
+      .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
+    expect(steps).toEqual(["step0", "step1", "step2", "step3", "step4", "step6"]);
+    for (const step of steps) {
+      for (const file of ["config.json", "model.safetensors", "optimizer.safetensors", "manifest.json"]) {
+        expect(existsSync(join(out, step, file)), `${step}/${file}`).toBe(true);
+      }
+    }
+    const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { type: string; step: number; loss: number });
+    expect(metrics.filter((line) => line.type === "train").map((line) => line.step)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+    expect(metrics.filter((line) => line.type === "eval").map((line) => line.step)).toEqual([6]);
+    expect(metrics.every((line) => Number.isFinite(line.loss))).toBe(true);
+    const runJson = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(runJson.config).toMatchObject({
+      steps: 6,
+      batchSize: 4,
+      microBatchSize: 2,
+      seqLength: 16,
+      lr: 0.002, // from the YAML
+      minLr: 0.0002,
+      checkpointEvery: 3,
+      model: { numLayers: 2, hiddenSize: 32, numHeads: 4, vocabSize: 50304 },
+    });
+    expect(runJson.data.prefix).toBe(join(out, "data", "corpus-a_text_document"));
+    const svg = readFileSync(join(out, "plots", "loss.svg"), "utf8");
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain("validation");
+    expect(statSync(join(out, "plots", "loss.png")).size).toBeGreaterThan(1000);
+    // Not a terminal: nanoGPT-style lines, then the report.
+    expect(first.stderr).toMatch(/step 1: loss \d+\.\d{4}, lr 0\.0e\+0, \d+ ms, \d+ tok\/s/);
+    expect(first.stderr).toContain("backend wasm");
+    expect(first.stdout).toContain(`output       ${out}`);
+    expect(first.stdout).toMatch(/checkpoints {2}6 \(step0 … step6/);
+    expect(first.stdout).toMatch(/validation {3}loss \d+\.\d+, perplexity \d+\.\d+ \(step 6\)/);
+    expect(first.stdout).toContain(`pythia-train --out ${out} --resume`);
+  });
+
+  it("--resume on a finished run trains nothing and succeeds", () => {
+    expect(first.code, first.stderr).toBe(0);
+    const metricsBefore = readFileSync(join(out, "metrics.jsonl"), "utf8");
+    const result = run(["--out", out, "--resume"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("had already finished its 6 steps");
+    expect(readFileSync(join(out, "metrics.jsonl"), "utf8")).toBe(metricsBefore);
+    expect(result.stderr).not.toMatch(/step \d+: loss/);
+  });
+
+  it("refuses to overwrite a run without --resume", () => {
+    expectOneLineError(run(tinyArgs(out)), 1, "already holds a run (newest checkpoint step6)");
+  });
+
+  it("--export-neox-config writes a GPT-NeoX YAML with Pythia's keys and trains nothing", () => {
+    const dir = join(root, "export");
+    const file = join(root, "exported.yml");
+    const result = run([
+      "--neox-config",
+      fixture("tiny-neox.yml"),
+      "--input",
+      fixture("corpus-a.txt"),
+      fixture("corpus-b.txt"),
+      "--out",
+      dir,
+      "--export-neox-config",
+      file,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("python ./deepy.py train.py");
+    const text = readFileSync(file, "utf8");
+    expect(text).toMatch(/^ {4}eps: 1\.0e-8$/m); // PyYAML (GPT-NeoX) reads 1e-8 as a string
+    const yaml = parseYaml(text) as Record<string, unknown>;
+    const prefix = join(dir, "data", "corpus-a_text_document");
+    expect(yaml).toMatchObject({
+      "num-layers": 2,
+      "hidden-size": 32,
+      "num-attention-heads": 4,
+      "max-position-embeddings": 64,
+      "seq-length": 16,
+      "train-micro-batch-size-per-gpu": 2,
+      gradient_accumulation_steps: 2,
+      "train-iters": 8,
+      "lr-decay-iters": 8,
+      "lr-decay-style": "cosine",
+      warmup: 0.01,
+      optimizer: { type: "Adam", params: { lr: 0.002, betas: [0.9, 0.95], eps: 1e-8 } },
+      min_lr: 0.0002,
+      "weight-decay": 0.1,
+      gradient_clipping: 1,
+      "checkpoint-factor": 4,
+      "extra-save-iters": [0, 1, 2],
+      seed: 1234,
+      "train-data-paths": [prefix],
+      "valid-data-paths": [prefix],
+      "test-data-paths": [prefix],
+      "data-impl": "mmap",
+      "tokenizer-type": "HFTokenizer",
+      save: join(dir, "neox-checkpoints"),
+      load: join(dir, "neox-checkpoints"),
+    });
+    expect(String(yaml["vocab-file"])).toMatch(/tokenizer\.json$/);
+    expect(existsSync(`${prefix}.bin`) && existsSync(`${prefix}.idx`)).toBe(true);
+    expect(readdirSync(dir).filter((entry) => entry.startsWith("step"))).toEqual([]);
+  });
+
+  it("user mistakes are one line: exit 1 for bad inputs, 2 for usage", () => {
+    expectOneLineError(
+      run(["--data", join(root, "no-such-prefix"), "--out", join(root, "e1")]),
+      1,
+      "no-such-prefix.bin",
+    );
+    expectOneLineError(
+      run(["--batch-size", "8", "--micro-batch-size", "3", "--out", join(root, "e2")]),
+      1,
+      "microBatchSize: must divide batchSize 8",
+    );
+    expectOneLineError(
+      run(["--preset", "pythia-13m", "--out", join(root, "e3")]),
+      1,
+      'unknown preset "pythia-13m"',
+    );
+    expectOneLineError(
+      run(["--push-to-hub", "me/my-pythia"]),
+      2,
+      "not available yet: the hub package (issue #6) is not built",
+    );
+    expectOneLineError(run(["--steps", "many"]), 2, "expected a non-negative integer");
+    expectOneLineError(run(["--resume"]), 2, "--resume needs --out DIR");
+    expect(existsSync(join(root, "e1")) || existsSync(join(root, "e2")) || existsSync(join(root, "e3"))).toBe(
+      false,
+    );
+  });
+
+  it("Ctrl-C stops between steps, says how to resume, exits 130", async () => {
+    const dir = join(root, "interrupted");
+    const args = tinyArgs(dir).map((arg) => (arg === "6" ? "500" : arg));
+    const child = spawn(process.execPath, [cli, ...args], { env });
+    let stderr = "";
+    let interrupted = false;
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!interrupted && /step 1: loss/.test(stderr)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(
+      new RegExp(`stopped at step \\d+; resume with: pythia-train --out ${dir} --resume`),
+    );
+    expect(existsSync(join(dir, "step1"))).toBe(true);
+  });
+});
