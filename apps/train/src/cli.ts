@@ -6,18 +6,19 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { DataloaderError, preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
-import { BACKENDS, initCompute, ModelError, parameterCount, type BackendName } from "@pythia/model";
+import { preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
+import { BACKENDS, initCompute, parameterCount, type BackendName } from "@pythia/model";
 import { TokenizerError } from "@pythia/tokenizer";
 import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import {
   completeCheckpoints,
   parseTrainConfig,
   train,
-  TrainingError,
   type TrainConfig,
   type TrainingData,
 } from "@pythia/trainer";
+import { PythiaError } from "@pythia/core";
+import { HubUploader, resolveToken } from "@pythia/hub";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { writeBundledCorpusDocuments } from "./bundled-corpus.js";
 import { CliError } from "./cli-error.js";
@@ -98,7 +99,11 @@ function buildProgram(version: string): Command {
         ...BACKENDS,
       ]),
     )
-    .option("--push-to-hub <repo>", "upload the checkpoints to the Hugging Face Hub (not available yet)")
+    .option(
+      "--push-to-hub <repo>",
+      "upload each checkpoint to the Hugging Face Hub as branch step{N} while training (token: HF_TOKEN)",
+    )
+    .option("--hub-url <url>", "Hub endpoint for --push-to-hub", "https://huggingface.co")
     .option(
       "--export-neox-config <file>",
       "write this run as a GPT-NeoX YAML (python ./deepy.py train.py FILE) and exit without training",
@@ -111,10 +116,9 @@ function buildProgram(version: string): Command {
 }
 
 async function trainCommand(options: CliOptions): Promise<void> {
-  if (options.pushToHub !== undefined) {
-    throw new CliError(2, "--push-to-hub is not available yet: the hub package (issue #6) is not built");
-  }
   const plan = planRun(options);
+  // Resolve the token before training, so a missing one fails in a second, not after an hour.
+  const accessToken = options.pushToHub === undefined ? undefined : resolveToken();
   const config = parseTrainConfig(plan.config);
   if (!options.resume) {
     const existing = await completeCheckpoints(plan.out);
@@ -148,7 +152,25 @@ async function trainCommand(options: CliOptions): Promise<void> {
       : "";
     process.stderr.write(`${NAME}: backend ${compute.backend}${wasm}\n`);
     const data = await prepareData(plan, controller.signal);
-    await runTraining(plan, config, data, controller.signal, (current) => (step = current));
+    const uploader =
+      options.pushToHub === undefined
+        ? null
+        : new HubUploader({
+            repo: options.pushToHub,
+            hubUrl: options.hubUrl,
+            accessToken,
+            runDir: plan.out,
+            signal: controller.signal,
+          });
+    await runTraining(plan, config, data, controller.signal, (current) => (step = current), uploader);
+    if (uploader !== null) {
+      process.stderr.write(`${NAME}: waiting for ${uploader.size} upload(s) to ${options.pushToHub}\n`);
+      const pushed = await uploader.drain();
+      const verified = pushed.revisions.filter((revision) => revision.check.ok).length;
+      process.stdout.write(
+        `hub: ${options.hubUrl}/${pushed.repo}: ${verified}/${pushed.revisions.length} revisions verified (${pushed.revisions.map((revision) => revision.revision).join(", ")})${pushed.main ? `, main at ${pushed.main.final ?? "the model card"}` : ""}\n`,
+      );
+    }
   } catch (error) {
     if (controller.signal.aborted) {
       process.stderr.write(
@@ -169,6 +191,7 @@ async function runTraining(
   data: TrainingData,
   signal: AbortSignal,
   onStep: (step: number) => void,
+  uploader: HubUploader | null = null,
 ): Promise<void> {
   const parameters = parameterCount(config.model).total.toLocaleString("en-US");
   const shape = `${config.steps} steps of ${config.batchSize} × ${config.seqLength} tokens (micro-batch ${config.microBatchSize})`;
@@ -197,6 +220,9 @@ async function runTraining(
           }
         } else if (event.type === "step-end") {
           onStep(event.step);
+        } else if (event.type === "checkpoint-written") {
+          // Uploads run in the background; training does not wait for them.
+          uploader?.enqueue(event.dir);
         }
         display.onEvent(event);
       },
@@ -300,9 +326,8 @@ async function main(): Promise<void> {
       process.stderr.write(`${NAME}: ${error.message}\n`);
       process.exitCode = error.exitCode;
     } else if (
-      TrainingError.isInstance(error) ||
-      ModelError.isInstance(error) ||
-      DataloaderError.isInstance(error) ||
+      // Every @pythia/* package's errors extend PythiaError; the tokenizer (no dependencies) has its own.
+      PythiaError.isInstance(error) ||
       TokenizerError.isInstance(error)
     ) {
       process.stderr.write(`${NAME}: ${error.message}\n`);

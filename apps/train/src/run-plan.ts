@@ -30,6 +30,7 @@ export interface CliOptions {
   seed?: number;
   backend?: string;
   pushToHub?: string;
+  hubUrl: string;
   exportNeoxConfig?: string;
 }
 

@@ -1,11 +1,12 @@
 // pythia-train, run as users run it: a child process over the built app (tiny model, tiny corpus).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { FakeHub } from "../../../packages/hub/test/fake-hub.js";
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 if (!existsSync(cli)) {
@@ -185,16 +186,22 @@ describe("pythia-train", () => {
       1,
       'unknown preset "pythia-13m"',
     );
+    const noToken = spawnSync(
+      process.execPath,
+      [cli, "--push-to-hub", "me/my-pythia", "--out", join(root, "e4")],
+      {
+        encoding: "utf8",
+        env: { ...env, HF_TOKEN: "", HF_HOME: join(root, "no-hf-home") },
+      },
+    );
     expectOneLineError(
-      run(["--push-to-hub", "me/my-pythia"]),
-      2,
-      "not available yet: the hub package (issue #6) is not built",
+      { code: noToken.status, stdout: noToken.stdout, stderr: noToken.stderr },
+      1,
+      "no Hugging Face token: set HF_TOKEN",
     );
     expectOneLineError(run(["--steps", "many"]), 2, "expected a non-negative integer");
     expectOneLineError(run(["--resume"]), 2, "--resume needs --out DIR");
-    expect(existsSync(join(root, "e1")) || existsSync(join(root, "e2")) || existsSync(join(root, "e3"))).toBe(
-      false,
-    );
+    expect(["e1", "e2", "e3", "e4"].some((name) => existsSync(join(root, name)))).toBe(false);
   });
 
   it("Ctrl-C stops between steps, says how to resume, exits 130", async () => {
@@ -216,5 +223,35 @@ describe("pythia-train", () => {
       new RegExp(`stopped at step \\d+; resume with: pythia-train --out ${dir} --resume`),
     );
     expect(existsSync(join(dir, "step1"))).toBe(true);
+  });
+});
+
+describe("--push-to-hub", () => {
+  it("uploads every checkpoint as step{N} while training and prints the verification summary", async () => {
+    const hub = new FakeHub(["hf_test_token"]);
+    const url = await hub.start();
+    try {
+      const out = join(mkdtempSync(join(tmpdir(), "pythia-train-hub-")), "run");
+      const child = spawn(
+        process.execPath,
+        [cli, ...tinyArgs(out), "--push-to-hub", "me/tiny-pythia", "--hub-url", url],
+        {
+          env: { ...env, HF_TOKEN: "hf_test_token" },
+        },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+      expect(code, stderr).toBe(0);
+      expect(stdout).toMatch(
+        /hub: .*me\/tiny-pythia: 6\/6 revisions verified \(step0, step1, step2, step3, step4, step6\), main at step6/,
+      );
+      expect(stderr).not.toContain("hf_test_token");
+    } finally {
+      await hub.stop();
+      rmSync(hub.root, { recursive: true, force: true });
+    }
   });
 });
