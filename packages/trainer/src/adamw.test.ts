@@ -32,6 +32,14 @@ describe("AdamW", () => {
       optimizer.apply(model.params, clipped.grads, 1e-3, (name) => decay.has(name));
       tf.dispose([ids, value, ...Object.values(clipped.grads)]);
       const expected = (await readSafetensors(`${micro}/adamw_steps/params_step${step}.safetensors`)).tensors;
+      // The fixture README's criteria: ≥ 99.9 % of elements within 1e-6 and all within 2e-4 — except the
+      // key biases. Adding a constant to every key of a query row leaves its softmax unchanged, so the key
+      // bias's true gradient is exactly 0 and its float32 gradient is rounding noise that Adam rescales to
+      // steps of up to lr: any change of summation order moves those elements by ~1e-4 (rows [hs, 2hs) of
+      // each head's [q | k | v] block). They must still stay within lr = 1e-3 of the reference.
+      const hs = model.config.hiddenSize / model.config.numHeads;
+      const isKeyBias = (name: string, i: number) =>
+        name.endsWith("attention.query_key_value.bias") && i % (3 * hs) >= hs && i % (3 * hs) < 2 * hs;
       let within = 0;
       let total = 0;
       for (const [name, variable] of Object.entries(model.params)) {
@@ -39,7 +47,7 @@ describe("AdamW", () => {
         const ref = expected.get(name)!.data as Float32Array;
         for (let i = 0; i < ours.length; i++) {
           const diff = Math.abs(ours[i]! - ref[i]!);
-          expect(diff, `${name}[${i}] at step ${step}`).toBeLessThanOrEqual(2e-4);
+          expect(diff, `${name}[${i}] at step ${step}`).toBeLessThanOrEqual(isKeyBias(name, i) ? 1e-3 : 2e-4);
           within += diff <= 1e-6 ? 1 : 0;
           total += 1;
         }
