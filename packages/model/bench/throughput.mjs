@@ -138,7 +138,6 @@ async function enableWasmThreads(threads) {
     constructor(file, options) {
       if (String(file).startsWith("blob:")) {
         super(prelude + wasmWorkerContents.replace(/\n/g, "\\n"), { ...options, eval: true });
-        this.unref(); // idle pthreads must not keep the process alive
       } else {
         super(file, options);
       }
@@ -157,6 +156,12 @@ async function enableWasmThreads(threads) {
     await tf.ready();
   } finally {
     os.cpus = realCpus;
+  }
+  // Emscripten refs a worker while its pthread runs, and the pool's threads run for good: without
+  // this the process never exits on its own.
+  const pthreads = tf.backend().wasm.PThread;
+  for (const worker of [...pthreads.runningWorkers, ...pthreads.unusedWorkers]) {
+    worker.unref();
   }
   return wasm.getThreadsCount();
 }
@@ -447,7 +452,7 @@ async function main() {
     console.error(`${failures} check(s) failed`);
     process.exit(1);
   }
-  process.exit(0); // pthread workers (--threads) are unref'd, but exit promptly regardless
+  process.exit(0);
 }
 
 await main();

@@ -14,6 +14,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { headSize, rotaryDims, type GPTNeoXConfig } from "./config.js";
+import { transpose2d } from "./kernels/transpose2d.js";
+import { wideProduct } from "./kernels/wide-product.js";
 
 /** Parameters by HF name (`gpt_neox.layers.0.attention.query_key_value.weight`, …). */
 export type ParamRecord = Readonly<Record<string, tf.Tensor>>;
@@ -69,24 +71,9 @@ function customOp<T extends tf.Tensor>(f: unknown): CustomOp<T> {
  * Matrix products. The wasm backend runs `matMul` through XNNPACK only for a plain 2-D `[M, K]·[K, N]`
  * product (no transpose flag, batch 1); any other form (`transposeA`/`transposeB`, batched 3-D/4-D)
  * takes a naive loop about 10× slower (tfjs-backend-wasm `batch_mat_mul_impl.cc`). So the products
- * below transpose an operand explicitly (a copy, cheap next to the product), and their gradients, which
- * tfjs would compute with the transpose flags, are written out the same way.
+ * below transpose an operand explicitly (`kernels/transpose2d.ts`; a copy, cheap next to the product),
+ * and their gradients, which tfjs would compute with the transpose flags, are written out the same way.
  */
-
-/**
- * `xᵀ` for 2-D `x`. The wasm transpose kernel writes a large matrix column by column (~8 ns per element
- * for `[2048, 50304]`); transposing 8-row blocks first and then interleaving whole 8-float runs touches
- * memory in order and is about 5× faster.
- */
-function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
-  const [rows, cols] = x.shape;
-  const block = 8;
-  if (rows % block !== 0 || rows * cols < 1 << 14) {
-    return tf.transpose(x);
-  }
-  const blocks = tf.transpose(tf.reshape(x, [rows / block, block, cols]), [0, 2, 1]); // [rows/8, cols, 8]
-  return tf.reshape(tf.transpose(blocks, [1, 0, 2]), [cols, rows]);
-}
 
 /**
  * Column sums `[C]` of `x` `[N, C]` as the product `1ᵀ·x`: the wasm backend reduces over a leading axis
@@ -127,10 +114,8 @@ function linearOp(withBias: boolean): CustomOp<tf.Tensor> {
     } else if (b !== undefined) {
       y = tf.fused.matMul({ a: x2d, b: transpose2d(w), bias: b }) as tf.Tensor2D;
     } else if (out >= 4 * x2d.shape[0] && x2d.shape[1] >= 256) {
-      // A weight much wider than the batch (the unembedding): XNNPACK streams its packed right operand
-      // once per few rows of the left one, so keep the small operand on the right, (W·xᵀ)ᵀ: 1.4× faster
-      // for pythia-70m's logits, 1.8× for 410m's.
-      y = transpose2d(tf.matMul(w, transpose2d(x2d)));
+      // A weight much wider than the batch (the unembedding): keep the small operand on the right.
+      y = wideProduct(x2d, w);
     } else {
       y = tf.matMul(x2d, transpose2d(w));
     }
