@@ -1,8 +1,8 @@
 // Training and forward throughput of @pythia/model (GPT-NeoX / Pythia in TensorFlow.js) on the wasm
 // backend, against the PyTorch figures quoted in the issue, plus a per-kernel profile, a tensor-leak
 // check and the peak memory of a pythia-410m forward. (tf.memory().numBytes is not used for memory:
-// it counts a variable and the tensor it was made from twice; the wasm heap and RSS are what the process
-// really holds.)
+// it counts live tensors only, while the wasm heap never shrinks and host copies add to RSS; the wasm
+// heap and RSS are what the process really holds.)
 //
 // Run from packages/model after building: npx tsup && pnpm bench   (= node bench/throughput.mjs)
 //

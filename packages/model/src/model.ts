@@ -81,13 +81,19 @@ export class GPTNeoXModel {
     }
     const id = nextModelId++;
     const variables: Record<string, tf.Variable> = {};
-    for (const spec of specs) {
-      const tensor = params.tensors.get(spec.name) as HostTensor;
-      variables[spec.name] = tf.variable(
-        tf.tensor(tensor.data, spec.shape, "float32"),
-        params.trainable ?? true,
-        `m${id}/${spec.name}`,
-      );
+    try {
+      for (const spec of specs) {
+        const tensor = params.tensors.get(spec.name) as HostTensor;
+        const initial = tf.tensor(tensor.data, spec.shape, "float32");
+        try {
+          variables[spec.name] = tf.variable(initial, params.trainable ?? true, `m${id}/${spec.name}`);
+        } finally {
+          initial.dispose(); // the variable shares its data; without this the weights outlive dispose()
+        }
+      }
+    } catch (error) {
+      tf.dispose(Object.values(variables));
+      throw error;
     }
     return new GPTNeoXModel(params.config, variables, specs);
   }
