@@ -5,7 +5,7 @@
  * minus the current doc when the task has no training split); examples are joined with "\n\n".
  */
 import { EvalError } from "./eval-errors.js";
-import { PythonRandom } from "./python-random.js";
+import { PythonRandom } from "@pythia/core";
 import type { LoglikelihoodRequest, Task } from "./task.js";
 import { getTask } from "./task-registry.js";
 

@@ -1,5 +1,5 @@
 export * from "./eval-errors.js";
-export * from "./python-random.js";
+export { PythonRandom } from "@pythia/core";
 export * from "./metrics.js";
 export * from "./task.js";
 export * from "./task-registry.js";

@@ -2,7 +2,7 @@
  * lm-evaluation-harness v0.3.0 `metrics.py`, with Python's float semantics: sequential `sum`, `mean =
  * sum / n`, sample standard deviation with n − 1, and the deterministic chunked bootstrap.
  */
-import { PythonRandom } from "./python-random.js";
+import { PythonRandom } from "@pythia/core";
 
 /** Python `sum(values)`: left to right in float64. */
 export function pythonSum(values: ArrayLike<number>): number {

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { startWorkerPool } from "./worker-pool.js";
+
+// The worker script imports the built package (dist), as installed users' workers do.
+const url = new URL("../test/fixtures/echo-worker.mjs", import.meta.url);
+
+describe("worker pool", () => {
+  it("answers requests across workers in any order", async () => {
+    const pool = await startWorkerPool<number, number>({ url, size: 2, name: "echo" });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.run(i)));
+      expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("rejects a failed request alone, and everything pending when a worker dies", async () => {
+    const pool = await startWorkerPool<unknown, number>({ url, size: 1, name: "echo" });
+    try {
+      await expect(pool.run("boom")).rejects.toThrow("echo: bad request boom");
+      expect(await pool.run(4)).toBe(8);
+      await expect(pool.run("crash")).rejects.toThrow(/echo: worker exited \(code 3\)/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("refuses a bad size", async () => {
+    await expect(startWorkerPool({ url, size: 0, name: "echo" })).rejects.toThrow("positive integer");
+  });
+});
