@@ -36,7 +36,10 @@ export async function startWorkerPool<Request, Response>(params: {
   name: string;
 }): Promise<WorkerPool<Request, Response>> {
   if (!Number.isInteger(params.size) || params.size < 1) {
-    throw new PythiaError("WORKER", `${params.name}: worker count must be a positive integer, got ${params.size}`);
+    throw new PythiaError(
+      "WORKER",
+      `${params.name}: worker count must be a positive integer, got ${params.size}`,
+    );
   }
   let seq = 0;
   const workers = await Promise.all(
