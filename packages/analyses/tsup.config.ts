@@ -1,11 +1,11 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/index.ts", "src/term-frequency-worker.ts"],
   format: ["esm"],
   target: "node20",
   platform: "node",
-  dts: true,
+  dts: { entry: ["src/index.ts"] },
   sourcemap: true,
   clean: true,
   // tfjs stays external: it is a peer dependency, and one copy of its engine must be shared.

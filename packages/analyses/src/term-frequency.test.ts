@@ -1,39 +1,89 @@
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadPileTokenizer } from "@pythia/tokenizer/node";
 import { describe, expect, it } from "vitest";
-import { countTermFrequencies, termFrequency } from "./term-frequency.js";
+import type { termFrequencyIter } from "./term-frequency.js";
+import { termFrequency, type TermFrequencyEvent } from "./term-frequency.js";
 
-describe("term frequency", () => {
-  it("counts overlapping windows of a hand-built text like hand counts", () => {
-    // Windows (space prepended): " 12 times 3", " 3 plus 4", " 4 is 7 and 9"? no: lazy → " 4 is 7", then " 7 and 9".
-    const counts = countTermFrequencies("12 times 3 plus 4 is 7 and 9 apples");
-    expect(Object.fromEntries(counts)).toEqual({
-      "12": 1,
-      "3": 2,
-      "4": 2,
-      "7": 2,
-      "9": 1,
-      "3-12": 1,
-      "3-4": 1,
-      "4-7": 1,
-      "7-9": 1,
-    });
-  });
+const texts = ["1 x 2", "nothing here", "1 x 3", "2 y 2"];
+const fake = {
+  rows: (start: number, count: number) => Array.from({ length: count }, (_, i) => Int32Array.of(start + i)),
+  decode: (ids: ArrayLike<number>) => texts[ids[0] as number] as string,
+};
 
-  it("needs 1–3 tokens between numbers and at most 5 digits", () => {
-    expect(countTermFrequencies("5 a b c d 6").size).toBe(0); // 4 tokens between
-    expect(countTermFrequencies("5 a b c 6").get("5-6")).toBe(1);
-    expect(countTermFrequencies("123456 x 7").size).toBe(0);
-    expect(countTermFrequencies("7 x 123456").size).toBe(0);
-  });
-
+describe("term frequency over checkpoints", () => {
   it("accumulates counts chunk by chunk as of each checkpoint", async () => {
-    const texts = ["1 x 2", "nothing here", "1 x 3", "2 y 2"];
-    const result = await termFrequency({
-      rows: (start, count) => Array.from({ length: count }, (_, i) => Int32Array.of(start + i)),
-      decode: (ids) => texts[ids[0] as number] as string,
-      checkpointSteps: [1, 2],
-      batchSize: 2,
-    });
+    const result = await termFrequency({ ...fake, checkpointSteps: [1, 2], batchSize: 2 });
     expect(result.checkpoints[0]).toEqual({ step: 1, rows: 2, counts: { "1": 1, "1-2": 1, "2": 1 } });
     expect(result.checkpoints[1]?.counts).toEqual({ "1": 2, "1-2": 1, "1-3": 1, "2": 3, "2-2": 1, "3": 1 });
+  });
+
+  it("gives the same counts on worker threads as on this thread, over real Pile-tokenized rows", async () => {
+    const tokenizer = await loadPileTokenizer();
+    const docs = Array.from(
+      { length: 64 },
+      (_, i) => `Row ${i}: ${i} times ${i % 9} is ${i * (i % 9)}; wait ${i} minutes , then ${i + 1} hours .`,
+    );
+    const width = 40;
+    const rows = docs.map((doc) => {
+      const ids = tokenizer.encode(doc).slice(0, width);
+      return Int32Array.from({ length: width }, (_, t) => ids[t] ?? 0);
+    });
+    const source = (start: number, count: number) => rows.slice(start, start + count);
+    const params = { rows: source, checkpointSteps: [3, 8, 16], batchSize: 4, rowsPerRead: 5 };
+    const inThread = await termFrequency(params);
+    const events: TermFrequencyEvent[] = [];
+    const pooled = await termFrequency({ ...params, workers: 2, onEvent: (event) => events.push(event) });
+    expect(pooled).toEqual(inThread);
+    expect(Object.keys(inThread.checkpoints[2]?.counts ?? {}).length).toBeGreaterThan(100);
+    expect(inThread.checkpoints[2]?.counts["5-minute"]).toBe(1);
+    expect(
+      events.filter((e) => e.type === "chunk-counted").map((e) => e.type === "chunk-counted" && e.step),
+    ).toEqual([3, 8, 16]);
+    expect(events.findLast((e) => e.type === "rows-counted")).toEqual({
+      type: "rows-counted",
+      rows: 64,
+      totalRows: 64,
+    });
+  });
+
+  it("resumes from cached checkpoints and refuses a cache made with other settings", async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), "pythia-tf-"));
+    let reads = 0;
+    const counting = {
+      ...fake,
+      rows: (start: number, count: number) => ((reads += count), fake.rows(start, count)),
+    };
+    const first = await termFrequency({ ...counting, checkpointSteps: [1], batchSize: 2, cacheDir });
+    expect(readdirSync(cacheDir)).toEqual(["counts-step1.json"]);
+    reads = 0;
+    const events: TermFrequencyEvent[] = [];
+    const second = await termFrequency({
+      ...counting,
+      checkpointSteps: [1, 2],
+      batchSize: 2,
+      cacheDir,
+      onEvent: (e) => events.push(e),
+    });
+    expect(reads).toBe(2); // only the second chunk
+    expect(second.checkpoints[0]).toEqual(first.checkpoints[0]);
+    expect(second.checkpoints[1]?.counts["2"]).toBe(3);
+    expect(events[0]).toMatchObject({ type: "chunk-counted", step: 1, cached: true });
+    await expect(termFrequency({ ...fake, checkpointSteps: [1], batchSize: 4, cacheDir })).rejects.toThrow(
+      /counts-step1\.json: counted with batch size 2 .* use another cache directory/,
+    );
+    writeFileSync(join(cacheDir, "counts-step1.json"), "{");
+    await expect(termFrequency({ ...fake, checkpointSteps: [1], batchSize: 2, cacheDir })).rejects.toThrow(
+      /not valid JSON/,
+    );
+  });
+
+  it("rejects bad input with one clear message", async () => {
+    const bad = (params: Partial<Parameters<typeof termFrequencyIter>[0]>) =>
+      termFrequency({ ...fake, checkpointSteps: [1], batchSize: 1, ...params });
+    await expect(bad({ checkpointSteps: [2, 1] })).rejects.toThrow("must be ascending");
+    await expect(bad({ workers: -1 })).rejects.toThrow("workers must be a non-negative integer");
+    await expect(bad({ workers: 1 })).rejects.toThrow("pass tokenizerFile instead of decode");
   });
 });

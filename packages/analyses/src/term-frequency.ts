@@ -1,42 +1,29 @@
 /**
- * Term frequencies as Razeghi et al. (2022) count them and Pythia's `run_freq_count.py` reproduces:
- * decode each training row, prepend a space, and find every (overlapping) window "space, a 1–5 digit
- * number, space, 1–3 whitespace-terminated tokens (lazy), a 1–5 digit number". In each window every
- * number is counted as a unigram key `"n"` and every pair of numbers, sorted numerically, as `"a-b"`.
- * Counts are taken per chunk of rows between consecutive checkpoints and accumulated, giving the
- * frequency as of each checkpoint.
+ * Term frequencies as of each checkpoint, the way Pythia's `case-studies/term_frequency` computes
+ * them: the training rows between consecutive checkpoints are decoded and counted (windows in
+ * `term-frequency-count.ts`), and the per-chunk counts are accumulated. Counting runs on this thread
+ * or on worker threads; with `cacheDir`, each checkpoint's cumulative counts are written as they are
+ * done and a rerun resumes after the newest one.
  */
-import { drain } from "@pythia/core";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { drain, startWorkerPool, writeFileAtomic, type WorkerPool } from "@pythia/core";
+import { loadPileTokenizer } from "@pythia/tokenizer/node";
 import { AnalysisError } from "./analysis-error.js";
+import { countRows, type RowTextOptions, type TermCounts } from "./term-frequency-count.js";
+import type { CountRequest, CountResponse } from "./term-frequency-worker.js";
 
-/**
- * The lazy window: a lookahead so that windows overlap. `(?!\d)` keeps the closing number whole
- * (1–5 digits, not the first 5 digits of a longer one).
- */
-export const FREQUENCY_WINDOW = /(?=( \d{1,5} (?:\S+\s+){1,3}?\d{1,5}(?!\d)))/g;
-
-/** Counts by key (`"12"`, `"3-12"`). */
-export type TermCounts = Map<string, number>;
-
-/** Adds the windows of one text (a space is prepended, as in Pythia) to `counts`; returns `counts`. */
-export function countTermFrequencies(text: string, counts: TermCounts = new Map()): TermCounts {
-  for (const match of (" " + text).matchAll(FREQUENCY_WINDOW)) {
-    const numbers = (match[1] as string).match(/\d+/g) ?? [];
-    for (const number of numbers) {
-      const key = String(Number(number));
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    for (let i = 0; i < numbers.length; i++) {
-      for (let j = i + 1; j < numbers.length; j++) {
-        const a = Number(numbers[i]);
-        const b = Number(numbers[j]);
-        const key = `${Math.min(a, b)}-${Math.max(a, b)}`;
-        counts.set(key, (counts.get(key) ?? 0) + 1);
-      }
-    }
-  }
-  return counts;
-}
+export {
+  cleanUpTokenizationSpaces,
+  countTermFrequencies,
+  NUMBER_WINDOW,
+  NUMBER_UNIT_WINDOW,
+  TIME_UNITS,
+  UNIT_NUMBER_WINDOW,
+  type CountOptions,
+  type RowTextOptions,
+  type TermCounts,
+} from "./term-frequency-count.js";
 
 /** Adds `from` into `into`. */
 export function mergeCounts(into: TermCounts, from: TermCounts): TermCounts {
@@ -52,55 +39,155 @@ export interface TermFrequencyParams {
   rows: (start: number, count: number) => Int32Array[];
   /** Checkpoint steps, ascending; chunk i covers rows `[steps[i−1]·B, steps[i]·B)`. */
   checkpointSteps: readonly number[];
-  /** Rows per optimizer step. */
+  /** Rows per optimizer step (B). */
   batchSize: number;
-  /** Token ids → text (the Pile tokenizer's decode). */
-  decode: (ids: readonly number[]) => string;
+  /** Token ids → text for counting on this thread. @default the Pile tokenizer's decode */
+  decode?: (ids: ArrayLike<number>) => string;
+  /** Worker threads that decode and count (0: count on this thread). @default 0 */
+  workers?: number;
+  /** The `tokenizer.json` workers decode with. @default the Pile tokenizer of @pythia/tokenizer */
+  tokenizerFile?: string;
   /** Keep only these keys in the results (all keys when absent). */
   keys?: ReadonlySet<string>;
-  /** Rows decoded per read. @default 256 */
+  /** Time-unit windows and transformers' space clean-up (both on by default, as in Pythia). */
+  options?: RowTextOptions;
+  /** Rows per read (and per worker request). @default 256 */
   rowsPerRead?: number;
+  /** Directory of per-checkpoint cumulative counts (`counts-step{N}.json`); reruns resume from it. */
+  cacheDir?: string;
   signal?: AbortSignal;
 }
 
 /** Progress of a term-frequency pass. */
-export type TermFrequencyEvent = { type: "chunk-counted"; step: number; rows: number; keys: number };
+export type TermFrequencyEvent =
+  | { type: "rows-counted"; rows: number; totalRows: number }
+  | { type: "chunk-counted"; step: number; rows: number; keys: number; cached: boolean };
 
 /** Cumulative counts as of each checkpoint. */
 export interface TermFrequencyResult {
   checkpoints: Array<{ step: number; rows: number; counts: Record<string, number> }>;
 }
 
-/** Counts chunk by chunk, yielding after each checkpoint's chunk. */
+/** The on-disk format of one checkpoint's cumulative counts. */
+interface CountsFileFormat {
+  format: "pythia-term-frequency/1";
+  step: number;
+  rows: number;
+  batch_size: number;
+  options: { time_units: boolean; clean_up_spaces: boolean };
+  counts: Record<string, number>;
+}
+
+/** Counts chunk by chunk, yielding progress and after each checkpoint's chunk. */
 export async function* termFrequencyIter(
   params: TermFrequencyParams,
 ): AsyncGenerator<TermFrequencyEvent, TermFrequencyResult> {
   const steps = [...params.checkpointSteps];
-  if (steps.some((step, i) => i > 0 && step <= (steps[i - 1] as number))) {
-    throw new AnalysisError("INPUT", `termFrequency: checkpoint steps must ascend, got ${steps.join(", ")}`);
+  if (
+    steps.some(
+      (step, i) => !Number.isInteger(step) || step < 0 || (i > 0 && step <= (steps[i - 1] as number)),
+    )
+  ) {
+    throw new AnalysisError(
+      "INPUT",
+      `termFrequency: checkpoint steps must be ascending non-negative integers, got ${steps.join(", ")}`,
+    );
   }
+  const workers = params.workers ?? 0;
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new AnalysisError("INPUT", `termFrequency: workers must be a non-negative integer, got ${workers}`);
+  }
+  if (workers > 0 && params.decode !== undefined) {
+    throw new AnalysisError(
+      "INPUT",
+      "termFrequency: workers decode with tokenizerFile; pass tokenizerFile instead of decode, or workers: 0",
+    );
+  }
+  const options = {
+    time_units: params.options?.timeUnits ?? true,
+    clean_up_spaces: params.options?.cleanUpSpaces ?? true,
+  };
   const perRead = params.rowsPerRead ?? 256;
-  const total: TermCounts = new Map();
+  const totalRows = (steps.at(-1) ?? 0) * params.batchSize;
   const checkpoints: TermFrequencyResult["checkpoints"] = [];
-  let row = 0;
-  for (const step of steps) {
-    const end = step * params.batchSize;
-    while (row < end) {
-      params.signal?.throwIfAborted();
-      const n = Math.min(perRead, end - row);
-      for (const ids of params.rows(row, n)) {
-        countTermFrequencies(params.decode(Array.from(ids)), total);
-      }
-      row += n;
-    }
-    const counts: Record<string, number> = {};
-    for (const [key, value] of [...total].sort(([a], [b]) => a.localeCompare(b))) {
+  const filtered = (total: TermCounts): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const key of [...total.keys()].sort()) {
       if (params.keys === undefined || params.keys.has(key)) {
-        counts[key] = value;
+        out[key] = total.get(key) as number;
       }
     }
-    checkpoints.push({ step, rows: end, counts });
-    yield { type: "chunk-counted", step, rows: end, keys: total.size };
+    return out;
+  };
+
+  // Resume: the checkpoints whose cumulative counts are cached, from the first one on.
+  let total: TermCounts = new Map();
+  let done = 0;
+  if (params.cacheDir !== undefined) {
+    mkdirSync(params.cacheDir, { recursive: true });
+    for (const step of steps) {
+      const cached = readCountsFile(params.cacheDir, step, params.batchSize, options);
+      if (cached === null) {
+        break;
+      }
+      total = cached;
+      checkpoints.push({ step, rows: step * params.batchSize, counts: filtered(total) });
+      done++;
+      yield { type: "chunk-counted", step, rows: step * params.batchSize, keys: total.size, cached: true };
+    }
+  }
+  if (done === steps.length) {
+    return { checkpoints };
+  }
+
+  const counter = await startCounter(params, workers);
+  try {
+    let row = done === 0 ? 0 : (steps[done - 1] as number) * params.batchSize;
+    for (const step of steps.slice(done)) {
+      const end = step * params.batchSize;
+      const inFlight = new Map<number, Promise<{ id: number; counts: TermCounts; rows: number }>>();
+      let id = 0;
+      const settle = async () => {
+        const finished = await Promise.race(inFlight.values());
+        inFlight.delete(finished.id);
+        mergeCounts(total, finished.counts);
+        return finished.rows;
+      };
+      let counted = row;
+      while (row < end || inFlight.size > 0) {
+        if (row < end && inFlight.size < counter.parallelism * 2) {
+          params.signal?.throwIfAborted();
+          const n = Math.min(perRead, end - row);
+          const flat = flatten(params.rows(row, n));
+          const requestId = id++;
+          const pending = counter
+            .count(flat, flat.length / n)
+            .then((counts) => ({ id: requestId, counts, rows: n }));
+          pending.catch(() => {}); // observed by settle(); avoids an unhandled rejection meanwhile
+          inFlight.set(requestId, pending);
+          row += n;
+          continue;
+        }
+        counted += await settle();
+        yield { type: "rows-counted", rows: counted, totalRows };
+      }
+      const counts = filtered(total);
+      checkpoints.push({ step, rows: end, counts });
+      if (params.cacheDir !== undefined) {
+        const file: CountsFileFormat = {
+          format: "pythia-term-frequency/1",
+          step,
+          rows: end,
+          batch_size: params.batchSize,
+          options,
+          counts: Object.fromEntries(total),
+        };
+        writeFileAtomic(countsPath(params.cacheDir, step), `${JSON.stringify(file)}\n`);
+      }
+      yield { type: "chunk-counted", step, rows: end, keys: total.size, cached: false };
+    }
+  } finally {
+    await counter.close();
   }
   return { checkpoints };
 }
@@ -110,4 +197,108 @@ export async function termFrequency(
   params: TermFrequencyParams & { onEvent?: (event: TermFrequencyEvent) => void },
 ): Promise<TermFrequencyResult> {
   return drain(termFrequencyIter(params), params.onEvent);
+}
+
+function flatten(rows: Int32Array[]): Int32Array {
+  const width = rows[0]?.length ?? 0;
+  const flat = new Int32Array(rows.length * width);
+  for (const [i, row] of rows.entries()) {
+    if (row.length !== width) {
+      throw new AnalysisError(
+        "INPUT",
+        `termFrequency: rows must have one length, got ${width} and ${row.length}`,
+      );
+    }
+    flat.set(row, i * width);
+  }
+  return flat;
+}
+
+interface Counter {
+  parallelism: number;
+  count(flat: Int32Array, width: number): Promise<TermCounts>;
+  close(): Promise<void>;
+}
+
+/** Counting on this thread, or on a pool of workers. */
+async function startCounter(params: TermFrequencyParams, workers: number): Promise<Counter> {
+  if (workers === 0) {
+    const decode = params.decode ?? (await pileDecode());
+    return {
+      parallelism: 1,
+      count: async (flat, width) =>
+        countRows({ flat, width, decode, counts: new Map(), options: params.options }),
+      close: async () => {},
+    };
+  }
+  const pool: WorkerPool<CountRequest, CountResponse> = await startWorkerPool({
+    url: workerUrl(),
+    size: workers,
+    name: "term-frequency",
+    workerData: { tokenizerFile: params.tokenizerFile ?? null, options: params.options ?? {} },
+  });
+  return {
+    parallelism: workers,
+    count: async (flat, width) => {
+      const { keys, values } = await pool.run({ flat, width }, [flat.buffer as ArrayBuffer]);
+      return new Map(keys.map((key, i) => [key, values[i] as number]));
+    },
+    close: () => pool.close(),
+  };
+}
+
+async function pileDecode(): Promise<(ids: ArrayLike<number>) => string> {
+  const tokenizer = await loadPileTokenizer();
+  return (ids) => tokenizer.decode(ids);
+}
+
+/** The built worker script (tests running from the sources use the build in `dist/`). */
+function workerUrl(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("../dist/term-frequency-worker.js", import.meta.url)
+    : new URL("./term-frequency-worker.js", import.meta.url);
+}
+
+function countsPath(dir: string, step: number): string {
+  return join(dir, `counts-step${step}.json`);
+}
+
+/** A cached checkpoint's cumulative counts, or null when absent. */
+function readCountsFile(
+  dir: string,
+  step: number,
+  batchSize: number,
+  options: CountsFileFormat["options"],
+): TermCounts | null {
+  const path = countsPath(dir, step);
+  if (!existsSync(path)) {
+    return null;
+  }
+  let file: CountsFileFormat;
+  try {
+    file = JSON.parse(readFileSync(path, "utf8")) as CountsFileFormat;
+  } catch (error) {
+    throw new AnalysisError(
+      "DATA_FORMAT",
+      `${path}: not valid JSON (${(error as Error).message}); delete it to count that checkpoint again`,
+    );
+  }
+  if (file.format !== "pythia-term-frequency/1" || typeof file.counts !== "object" || file.counts === null) {
+    throw new AnalysisError(
+      "DATA_FORMAT",
+      `${path}: not a term-frequency counts file (format ${JSON.stringify(file.format)}); delete it or use another cache directory`,
+    );
+  }
+  if (
+    file.step !== step ||
+    file.batch_size !== batchSize ||
+    file.options?.time_units !== options.time_units ||
+    file.options?.clean_up_spaces !== options.clean_up_spaces
+  ) {
+    throw new AnalysisError(
+      "INPUT",
+      `${path}: counted with batch size ${file.batch_size} and options ${JSON.stringify(file.options)}, but this pass uses batch size ${batchSize} and ${JSON.stringify(options)}; use another cache directory`,
+    );
+  }
+  return new Map(Object.entries(file.counts));
 }
