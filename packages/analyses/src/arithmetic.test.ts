@@ -1,11 +1,17 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   arithmeticDoc,
   arithmeticEval,
+  arithmeticRequests,
   extractFirstNumber,
-  fewShotPrompt,
   performanceGap,
 } from "./arithmetic.js";
+
+/** Draws made by CPython's `random` as the harness's evaluator makes them (test/fixtures/arithmetic). */
+const fewshot = JSON.parse(
+  readFileSync(new URL("../test/fixtures/arithmetic/fewshot.json", import.meta.url), "utf8"),
+) as Array<{ x1: number; shots: number; order: number[]; examples: Array<Array<[number, number]>> }>;
 
 describe("arithmetic tasks", () => {
   it("builds Pythia's prompts and targets", () => {
@@ -16,12 +22,26 @@ describe("arithmetic tasks", () => {
       target: "36",
     });
     expect(arithmeticDoc("addition", 12, 3).prompt).toBe("Q:What is 12 plus 3? A:");
-    const prompt = fewShotPrompt({ operation: "addition", doc: arithmeticDoc("addition", 5, 5), shots: 2 });
-    const parts = prompt.split("\n\n");
-    expect(parts).toHaveLength(3);
-    expect(parts[2]).toBe("Q:What is 5 plus 5? A:");
-    expect(parts[0]).toMatch(/^Q:What is (\d+) plus (\d+)\? A:\d+$/);
-    expect(parts[0]).not.toMatch(/^Q:What is 5 plus/);
+  });
+
+  it("orders docs and draws k-shot examples exactly as lm-evaluation-harness v0.3.0 (CPython random)", () => {
+    for (const expected of fewshot) {
+      for (const operation of ["multiplication", "addition"] as const) {
+        const requests = arithmeticRequests({ operation, x1: expected.x1, shots: expected.shots });
+        expect(requests.map((r) => r.doc.x2)).toEqual(expected.order);
+        for (const [i, request] of requests.entries()) {
+          const lines = (expected.examples[i] as Array<[number, number]>).map(([a, b]) => {
+            const doc = arithmeticDoc(operation, a, b);
+            return doc.prompt + doc.target;
+          });
+          expect(request.context).toBe([...lines, request.doc.prompt].join("\n\n"));
+        }
+      }
+    }
+    const zeroShot = arithmeticRequests({ operation: "addition", x1: 0, shots: 0, limit: 3 });
+    expect(zeroShot.map((r) => r.context)).toEqual(
+      (fewshot[0]?.order ?? []).slice(0, 3).map((x2) => `Q:What is 0 plus ${x2}? A:`),
+    );
   });
 
   it("extracts the first number", () => {

@@ -4,7 +4,7 @@
  * `plus`), target without a leading space; k-shot context = examples joined by "\n\n"; greedy until
  * "\n" (16 tokens at most); the prediction is the first 1–5 digit number of the generation.
  */
-import { drain } from "@pythia/core";
+import { drain, PythonRandom } from "@pythia/core";
 import { generate, type GPTNeoXModel } from "@pythia/model";
 import type { Tokenizer } from "@pythia/tokenizer";
 import { AnalysisError } from "./analysis-error.js";
@@ -30,49 +30,67 @@ export function arithmeticDoc(operation: ArithmeticOperation, x1: number, x2: nu
   return { x1, x2, prompt: `Q:What is ${x1} ${word} ${x2}? A:`, target: String(value) };
 }
 
-/** A seeded 32-bit generator (mulberry32) for the few-shot draws. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** One request of a sub-task: the doc and its k-shot context. */
+export interface ArithmeticRequest {
+  doc: ArithmeticDoc;
+  context: string;
 }
 
 /**
- * The k-shot context for `doc`: k examples drawn (seeded, without replacement) from the validation
- * split (every other x1 ∈ [0, 99] × x2 ∈ [1, 50]), joined by "\n\n", then "\n\n" and the query.
+ * The requests of one sub-task (one `x1`) in the order lm-evaluation-harness v0.3.0 issues them:
+ * `rnd = Random(seed)` shuffles the test docs (`x2Values`, default 1…50), then, for k > 0, each doc
+ * draws `rnd.sample(validation, k + 1)`, drops itself and keeps k. The validation split is every
+ * other x1 ∈ [0, 99] × x2 ∈ [1, 50] in x1-major order (docs/decisions/0010). Examples are
+ * `prompt + target` joined by "\n\n", then "\n\n" and the query. `limit` keeps the first docs after the
+ * shuffle, as the harness's `--limit` does.
  */
-export function fewShotPrompt(params: {
+export function arithmeticRequests(params: {
   operation: ArithmeticOperation;
-  doc: ArithmeticDoc;
+  x1: number;
   shots: number;
-  /** @default 1234 */
+  /** @default 1…50 */
+  x2Values?: readonly number[];
+  limit?: number;
+  /** @default 42 (the harness's evaluator seed) */
   seed?: number;
-}): string {
-  if (params.shots === 0) {
-    return params.doc.prompt;
+}): ArithmeticRequest[] {
+  const { operation, x1, shots } = params;
+  if (!Number.isInteger(shots) || shots < 0) {
+    throw new AnalysisError("INPUT", `arithmetic: shots must be a non-negative integer, got ${shots}`);
   }
-  const random = mulberry32((params.seed ?? 1234) + params.doc.x1 * 1000 + params.doc.x2);
-  const chosen = new Set<string>();
-  const examples: string[] = [];
-  while (examples.length < params.shots) {
-    let x1 = Math.floor(random() * 99);
-    if (x1 >= params.doc.x1) {
-      x1++;
+  const docs = (params.x2Values ?? Array.from({ length: 50 }, (_, i) => i + 1)).map((x2) =>
+    arithmeticDoc(operation, x1, x2),
+  );
+  const rnd = new PythonRandom(params.seed ?? 42);
+  rnd.shuffle(docs);
+  const chosen = params.limit === undefined ? docs : docs.slice(0, params.limit);
+  let validation: Array<[number, number]> | null = null;
+  return chosen.map((doc) => {
+    if (shots === 0) {
+      return { doc, context: doc.prompt };
     }
-    const x2 = 1 + Math.floor(random() * 50);
-    const key = `${x1}/${x2}`;
-    if (!chosen.has(key)) {
-      chosen.add(key);
-      const example = arithmeticDoc(params.operation, x1, x2);
-      examples.push(example.prompt + example.target);
+    validation ??= validationPairs(x1);
+    const examples = rnd
+      .sample(validation, shots + 1)
+      .filter(([a, b]) => a !== doc.x1 || b !== doc.x2)
+      .slice(0, shots)
+      .map(([a, b]) => {
+        const example = arithmeticDoc(operation, a, b);
+        return example.prompt + example.target;
+      });
+    return { doc, context: `${examples.join("\n\n")}\n\n${doc.prompt}` };
+  });
+}
+
+/** The validation split of sub-task `x1`: every other x1 ∈ [0, 99] × x2 ∈ [1, 50], x1-major. */
+function validationPairs(x1: number): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  for (let a = 0; a < 100; a++) {
+    for (let b = 1; a !== x1 && b <= 50; b++) {
+      pairs.push([a, b]);
     }
   }
-  return `${examples.join("\n\n")}\n\n${params.doc.prompt}`;
+  return pairs;
 }
 
 /** The first 1–5 digit number in a generation, or "" (Pythia's prediction extraction). */
@@ -117,8 +135,11 @@ export interface ArithmeticEvalParams {
   greedyUntil: GreedyUntil;
   /** @default 0…99 */
   x1Values?: readonly number[];
-  /** @default 1…50 */
+  /** Test docs of each sub-task. @default 1…50 */
   x2Values?: readonly number[];
+  /** Docs per sub-task at most, taken after the harness's shuffle (CI-sized runs). */
+  limit?: number;
+  /** @default 42 */
   seed?: number;
   signal?: AbortSignal;
 }
@@ -140,27 +161,30 @@ export async function* arithmeticEvalIter(
   params: ArithmeticEvalParams,
 ): AsyncGenerator<ArithmeticEvalEvent, ArithmeticEvalResult> {
   const x1Values = params.x1Values ?? Array.from({ length: 100 }, (_, i) => i);
-  const x2Values = params.x2Values ?? Array.from({ length: 50 }, (_, i) => i + 1);
-  if (x2Values.length === 0 || x1Values.length === 0) {
+  if ((params.x2Values ?? [1]).length === 0 || x1Values.length === 0) {
     throw new AnalysisError("INPUT", "arithmeticEval: no operands to evaluate");
   }
   const accuracy: Record<string, number> = {};
   for (const x1 of x1Values) {
+    const requests = arithmeticRequests({
+      operation: params.operation,
+      x1,
+      shots: params.shots,
+      x2Values: params.x2Values,
+      limit: params.limit,
+      seed: params.seed,
+    });
+    if (requests.length === 0) {
+      throw new AnalysisError("INPUT", "arithmeticEval: limit must be at least 1");
+    }
     let correct = 0;
-    for (const x2 of x2Values) {
+    for (const { doc, context } of requests) {
       params.signal?.throwIfAborted();
-      const doc = arithmeticDoc(params.operation, x1, x2);
-      const prompt = fewShotPrompt({
-        operation: params.operation,
-        doc,
-        shots: params.shots,
-        seed: params.seed,
-      });
-      const prediction = extractFirstNumber(await params.greedyUntil(prompt));
+      const prediction = extractFirstNumber(await params.greedyUntil(context));
       correct += prediction === doc.target ? 1 : 0;
     }
-    accuracy[String(x1)] = correct / x2Values.length;
-    yield { type: "operand-scored", x1, accuracy: correct / x2Values.length };
+    accuracy[String(x1)] = correct / requests.length;
+    yield { type: "operand-scored", x1, accuracy: correct / requests.length };
   }
   const values = Object.values(accuracy);
   return {
