@@ -13,3 +13,4 @@ export * from "./winobias.js";
 export * from "./gender-bias.js";
 export * from "./logit-lens.js";
 export * from "./plots.js";
+export * from "./intervention-run.js";

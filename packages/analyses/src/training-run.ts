@@ -20,9 +20,40 @@ export interface TrainingRun {
 }
 
 /** The `run.json` fields this package reads. */
-interface RunJsonFormat {
+export interface RunJsonFormat {
   config: TrainConfig;
   data: { kind: "index-map" | "preshuffled"; prefix: string; validationPrefix?: string };
+}
+
+/**
+ * Reads `<dir>/run.json`.
+ * @throws AnalysisError (`RUN`) when it is missing, unreadable or of an unknown data kind.
+ */
+export function readRunJson(dir: string): RunJsonFormat {
+  const path = join(dir, "run.json");
+  if (!existsSync(path)) {
+    throw new AnalysisError(
+      "RUN",
+      `${dir}: no run.json; pass the output directory of a @pythia/trainer run (it holds run.json and step{N}/)`,
+    );
+  }
+  let json: RunJsonFormat;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8")) as RunJsonFormat;
+  } catch (error) {
+    throw new AnalysisError("RUN", `${path}: not valid JSON (${(error as Error).message})`);
+  }
+  if (json.data?.kind !== "index-map" && json.data?.kind !== "preshuffled") {
+    throw new AnalysisError("RUN", `${path}: unknown data kind ${JSON.stringify(json.data?.kind)}`);
+  }
+  return json;
+}
+
+/** The training data of a run as the trainer takes it (index maps cached under `<runDir>/index-maps`). */
+export function runTrainingData(json: RunJsonFormat, runDir: string): TrainingData {
+  return json.data.kind === "index-map"
+    ? { kind: "index-map", prefix: json.data.prefix, cacheDir: join(runDir, "index-maps") }
+    : { kind: "preshuffled", prefix: json.data.prefix };
 }
 
 /**
@@ -35,28 +66,11 @@ export async function openTrainingRun(params: {
   /** Read the rows from this pre-shuffled `.bin/.idx` prefix instead of the run's data. */
   dataPrefix?: string;
 }): Promise<TrainingRun> {
-  const path = join(params.dir, "run.json");
-  if (!existsSync(path)) {
-    throw new AnalysisError(
-      "RUN",
-      `${params.dir}: no run.json; pass the output directory of a @pythia/trainer run (it holds run.json and step{N}/)`,
-    );
-  }
-  let json: RunJsonFormat;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8")) as RunJsonFormat;
-  } catch (error) {
-    throw new AnalysisError("RUN", `${path}: not valid JSON (${(error as Error).message})`);
-  }
-  if (json.data.kind !== "index-map" && json.data.kind !== "preshuffled") {
-    throw new AnalysisError("RUN", `${path}: unknown data kind ${JSON.stringify(json.data.kind)}`);
-  }
+  const json = readRunJson(params.dir);
   const data: TrainingData =
     params.dataPrefix !== undefined
       ? { kind: "preshuffled", prefix: params.dataPrefix }
-      : json.data.kind === "index-map"
-        ? { kind: "index-map", prefix: json.data.prefix, cacheDir: join(params.dir, "index-maps") }
-        : { kind: "preshuffled", prefix: json.data.prefix };
+      : runTrainingData(json, params.dir);
   const config = json.config;
   const source = openBatchSource(data, config, params.dir);
   const width = config.seqLength + 1;
