@@ -4,6 +4,7 @@
  * and plots. Thin wiring over the library; user mistakes print one line (exit 1, usage: exit 2).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
   accuracyFrequencySvg,
@@ -12,6 +13,7 @@ import {
   genderBiasEval,
   genderBiasReport,
   heatmapSvg,
+  interventionRun,
   logitLens,
   memorizedFlags,
   memorizeCheckpointsIter,
@@ -138,12 +140,19 @@ function termFrequencyCommand(): Command {
       "--run <dir>",
       "a @pythia/trainer run directory (checkpoints, and its data unless --data)",
     )
-    .requiredOption("--out <dir>", "output directory")
+    .requiredOption("--out <dir>", "output directory (counts are cached there: a rerun resumes)")
     .option("--data <prefix>", "a pre-shuffled .bin/.idx prefix to count instead of the run's own data")
     .option("--steps <list>", "checkpoint steps (default: all after step 0)", integerList)
     .addOption(new Option("--operations <list>", "arithmetic operations").default("multiplication,addition"))
     .option("--shots <list>", "k-shot settings", integerList, [0, 2, 4, 8, 16])
-    .option("--limit <n>", "operands x1 and x2 values at most (CI-sized runs)", integer)
+    .option("--limit <n>", "operands x1 (the first n) and docs per operand at most (CI-sized runs)", integer)
+    .option(
+      "--workers <n>",
+      "worker threads that decode and count the training rows (0: this thread)",
+      integer,
+      Math.max(0, Math.min(4, availableParallelism() - 1)),
+    )
+    .option("--no-time-units", "skip the time-unit windows (keys n-minute, n-hour, …)")
     .action(async (options) => {
       const operations = String(options.operations).split(",") as ArithmeticOperation[];
       for (const operation of operations) {
@@ -157,14 +166,23 @@ function termFrequencyCommand(): Command {
       const steps: number[] = options.steps ?? run.checkpointSteps.filter((step) => step > 0);
       const limit: number | undefined = options.limit;
       const x1Values = Array.from({ length: Math.min(100, limit ?? 100) }, (_, i) => i);
-      const x2Values = Array.from({ length: Math.min(50, limit ?? 50) }, (_, i) => i + 1);
       try {
+        const started = performance.now();
         const frequencies = await termFrequency({
           rows: run.rows,
           checkpointSteps: steps,
           batchSize: run.config.batchSize,
-          decode: (ids) => tokenizer.decode(ids),
+          workers: options.workers,
           keys: new Set(x1Values.map(String)),
+          options: { timeUnits: options.timeUnits },
+          cacheDir: join(options.out, "counts"),
+          onEvent: (event) => {
+            if (event.type === "chunk-counted") {
+              log(
+                `step${event.step}: ${event.rows} rows counted${event.cached ? " (cached)" : ""}, ${event.keys} keys, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+              );
+            }
+          },
         });
         const checkpoints = [];
         for (const [i, step] of steps.entries()) {
@@ -175,7 +193,7 @@ function termFrequencyCommand(): Command {
           try {
             for (const operation of operations) {
               for (const shots of options.shots as number[]) {
-                const result = await arithmeticEval({ operation, shots, greedyUntil, x1Values, x2Values });
+                const result = await arithmeticEval({ operation, shots, greedyUntil, x1Values, limit });
                 tasks.push({ ...result, gap: performanceGap({ accuracy: result.accuracy, frequency }) });
               }
             }
@@ -188,7 +206,7 @@ function termFrequencyCommand(): Command {
         const path = writeJson(options.out, "term-frequency.json", {
           run: options.run,
           x1Values,
-          x2Values,
+          docsPerOperand: Math.min(50, limit ?? 50),
           checkpoints,
         });
         const plots = [];
@@ -214,6 +232,50 @@ function termFrequencyCommand(): Command {
       } finally {
         run.close();
       }
+    });
+}
+
+function interveneCommand(): Command {
+  return new Command("intervene")
+    .description(
+      "retrain the last steps of a run with the pronoun swap (he → she, …) into a new run, for gender-bias comparisons",
+    )
+    .requiredOption("--run <dir>", "the baseline @pythia/trainer run directory (not modified)")
+    .requiredOption("--out <dir>", "the new run directory (a rerun resumes it)")
+    .option("--percent <p>", "intervene on the last p% of the steps (Pythia: 7 and 21)", Number, 7)
+    .option("--resume-step <n>", "resume from this baseline checkpoint instead (Pythia: 133000)", integer)
+    .action(async (options) => {
+      if (!(options.percent > 0 && options.percent <= 100)) {
+        throw new InvalidArgumentError(`--percent must be in (0, 100], got ${options.percent}`);
+      }
+      await startCompute();
+      let steps = 0;
+      let logged = false;
+      const summary = await interventionRun({
+        baseline: options.run,
+        out: options.out,
+        percent: options.percent,
+        resumeStep: options.resumeStep,
+        onEvent: (event) => {
+          if (event.type === "run-start") {
+            steps = event.steps;
+            log(
+              `resuming ${options.run} at step ${event.fromStep} of ${event.steps}, swapping pronouns from step ${event.fromStep + 1}`,
+            );
+          } else if (
+            event.type === "step-end" &&
+            (!logged || event.step % 10 === 0 || event.step === steps)
+          ) {
+            logged = true;
+            log(`step ${event.step}: loss ${event.loss.toFixed(4)}`);
+          } else if (event.type === "checkpoint-written") {
+            log(`wrote ${event.dir}`);
+          }
+        },
+      });
+      log(
+        `intervened on steps ${summary.fromStep}–${summary.toStep - 1}; compare with: pythia-analyze gender-bias --checkpoint ${join(options.run, `step${summary.steps}`)} --compare ${join(options.out, `step${summary.steps}`)} --data-dir <bias data> --out <dir>`,
+      );
     });
 }
 
@@ -333,6 +395,7 @@ async function main(argv: string[]): Promise<void> {
     memorizationCommand(),
     poissonCommand(),
     termFrequencyCommand(),
+    interveneCommand(),
     genderBiasCommand(),
     logitLensCommand(),
   ]) {

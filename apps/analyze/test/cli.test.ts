@@ -1,73 +1,54 @@
-// pythia-analyze, run as users run it: a child process over the built app, on a tiny trainer run
-// (Pile vocabulary, hidden size 16) so that every analysis runs end to end in CI-sized form.
+// pythia-analyze, run as users run it: child processes over the built apps. The run analysed is a
+// default `pythia-train` run (pythia-14m on the bundled Tiny Shakespeare, Pythia's checkpoint series)
+// cut to CI size: 8 steps of 2 × 64 tokens, checkpoints step0, 1, 2, 4, 8.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { IndexedDatasetBuilder } from "@pythia/dataloader";
-import { initCompute } from "@pythia/model";
-import { loadPileTokenizer } from "@pythia/tokenizer";
-import { train } from "@pythia/trainer";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-const biasDir = "/work/shared/data/bias";
+const trainCli = fileURLToPath(new URL("../../train/dist/cli.js", import.meta.url));
+const biasDir = fileURLToPath(new URL("./fixtures/bias", import.meta.url));
 
-function run(args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], {
+function run(args: string[], program = cli) {
+  const result = spawnSync(process.execPath, [program, ...args], {
     encoding: "utf8",
     env: { ...process.env, PYTHIA_BACKEND: "wasm" },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8"));
+
 let runDir = "";
 let out = "";
 
-beforeAll(async () => {
-  if (!existsSync(cli)) {
-    throw new Error(`${cli} is missing: run "pnpm build" first`);
+beforeAll(() => {
+  for (const built of [cli, trainCli]) {
+    if (!existsSync(built)) {
+      throw new Error(`${built} is missing: run "pnpm build" first`);
+    }
   }
-  await initCompute({ backend: "wasm" });
-  const tokenizer = await loadPileTokenizer();
   const dir = mkdtempSync(join(tmpdir(), "pythia-analyze-"));
-  const prefix = join(dir, "corpus_text_document");
-  const builder = IndexedDatasetBuilder.create({ prefix, dtype: "uint16" });
-  for (let doc = 0; doc < 30; doc++) {
-    const text = `He said that ${doc} times ${doc % 7} is ${doc * (doc % 7)} and his friend added ${doc} plus 3. Then he left with him.`;
-    builder.addItem([...tokenizer.encode(text), 0]);
-    builder.endDocument();
-  }
-  builder.finalize();
   runDir = join(dir, "run");
   out = join(dir, "out");
-  await train({
-    config: {
-      model: {
-        vocabSize: 50304,
-        hiddenSize: 16,
-        numLayers: 1,
-        numHeads: 2,
-        intermediateSize: 32,
-        rotaryPct: 0.25,
-        maxPositionEmbeddings: 512,
-      },
-      steps: 4,
-      batchSize: 2,
-      microBatchSize: 2,
-      seqLength: 64,
-      lr: 3e-3,
-      checkpointEvery: 2,
-      seed: 3,
-      evalBatches: 1,
-    },
-    data: { kind: "index-map", prefix },
-    out: runDir,
-  });
+  const trained = run(["--steps", "8", "--batch-size", "2", "--seq-length", "64", "--out", runDir], trainCli);
+  if (trained.code !== 0) {
+    throw new Error(`pythia-train failed:\n${trained.stderr}`);
+  }
 });
 
-describe("pythia-analyze", () => {
+describe("pythia-analyze on a default pythia-train run", () => {
+  it("the run has Pythia's checkpoint series", () => {
+    expect(
+      readdirSync(runDir)
+        .filter((name) => name.startsWith("step"))
+        .sort(),
+    ).toEqual(["step0", "step1", "step2", "step4", "step8"].sort());
+  });
+
   it("usage errors exit 2; analysis errors print one line and exit 1", () => {
     expect(run(["poisson", "--out", "x"]).code).toBe(2);
     const missing = run(["memorization", "--run", "/nonexistent", "--out", join(tmpdir(), "never")]);
@@ -76,64 +57,81 @@ describe("pythia-analyze", () => {
     expect(missing.stderr).toContain("no run.json");
   });
 
-  it("memorization across checkpoints, then the Poisson check with a Q-Q plot", () => {
+  it("memorization across checkpoints over the rows each has seen, then the Poisson check", () => {
     const memOut = join(out, "mem");
-    const mem = run(["memorization", "--run", runDir, "--out", memOut, "--batch-size", "4"]);
+    const mem = run(["memorization", "--run", runDir, "--out", memOut, "--batch-size", "8"]);
     expect(mem.stderr).toContain("memorized");
     expect(mem.code).toBe(0);
-    const summary = JSON.parse(readFileSync(join(memOut, "memorization.json"), "utf8"));
+    const summary = readJson(join(memOut, "memorization.json"));
     expect(summary.checkpoints.map((c: { step: number; count: number }) => [c.step, c.count])).toEqual([
       [1, 2],
       [2, 4],
       [4, 8],
+      [8, 16],
     ]);
     const poisson = run([
       "poisson",
       "--scores",
-      join(memOut, "memorization-step4.scores"),
+      join(memOut, "memorization-step8.scores"),
       "--bin-size",
-      "2",
+      "4",
       "--out",
       memOut,
     ]);
     expect(poisson.code).toBe(0);
-    const result = JSON.parse(readFileSync(join(memOut, "poisson.json"), "utf8"));
+    const result = readJson(join(memOut, "poisson.json"));
     expect(result.bins).toBe(4);
     expect(readFileSync(join(memOut, "poisson-qq.svg"), "utf8")).toContain("<svg");
   });
 
-  it("term frequency and arithmetic accuracy per checkpoint, with plots", () => {
+  it("term frequency (worker threads, resumable counts) and arithmetic accuracy per checkpoint", () => {
     const tfOut = join(out, "tf");
-    const result = run(["term-frequency", "--run", runDir, "--out", tfOut, "--limit", "2", "--shots", "0,2"]);
+    const args = ["term-frequency", "--run", runDir, "--out", tfOut, "--limit", "2", "--shots", "0,2"];
+    const result = run([...args, "--steps", "4,8", "--workers", "2"]);
     expect(result.stderr).toContain("wrote");
     expect(result.code).toBe(0);
-    const json = JSON.parse(readFileSync(join(tfOut, "term-frequency.json"), "utf8"));
-    expect(json.checkpoints).toHaveLength(3);
+    const json = readJson(join(tfOut, "term-frequency.json"));
+    expect(json.checkpoints.map((c: { step: number }) => c.step)).toEqual([4, 8]);
     expect(json.checkpoints[0].tasks).toHaveLength(4);
     expect(typeof json.checkpoints[1].tasks[0].gap.delta).toBe("number");
     expect(existsSync(join(tfOut, "accuracy-vs-frequency-multiplication.svg"))).toBe(true);
+    expect(readdirSync(join(tfOut, "counts")).sort()).toEqual(["counts-step4.json", "counts-step8.json"]);
+    // A rerun reads the cached counts instead of counting again.
+    const again = run([...args, "--steps", "4,8", "--workers", "0"]);
+    expect(again.stderr).toContain("step8: 16 rows counted (cached)");
   });
 
-  it.runIf(existsSync(biasDir))("gender bias before/after on a handful of items", () => {
+  it("the intervention retrains the last half with the pronoun swap; gender bias before/after", () => {
+    const intervened = join(out, "intervened");
+    const result = run(["intervene", "--run", runDir, "--out", intervened, "--percent", "50"]);
+    expect(result.stderr).toContain("swapping pronouns from step 5");
+    expect(result.code).toBe(0);
+    expect(readJson(join(intervened, "intervention.json"))).toMatchObject({ resume_step: 4, to_step: 9 });
     const gbOut = join(out, "gb");
-    const result = run([
+    const report = run([
       "gender-bias",
       "--checkpoint",
-      join(runDir, "step2"),
+      join(runDir, "step8"),
       "--compare",
-      join(runDir, "step4"),
+      join(intervened, "step8"),
       "--data-dir",
       biasDir,
       "--out",
       gbOut,
       "--limit",
-      "2",
+      "3",
     ]);
-    expect(result.stderr).toContain("wrote");
-    expect(result.code).toBe(0);
-    const report = JSON.parse(readFileSync(join(gbOut, "gender-bias-report.json"), "utf8"));
-    expect(report.before.crowsPairs.pairs).toBe(2);
-    expect(typeof report.change.winobiasBias).toBe("number");
+    expect(report.stderr).toContain("wrote");
+    expect(report.code).toBe(0);
+    const json = readJson(join(gbOut, "gender-bias-report.json"));
+    expect(json.before.crowsPairs.pairs).toBe(3);
+    expect(Object.keys(json.after.winobias.perSubset)).toEqual([
+      "type1_pro",
+      "type1_anti",
+      "type2_pro",
+      "type2_anti",
+    ]);
+    expect(typeof json.change.winobiasBias).toBe("number");
   });
 
   it("logit lens across checkpoints with a heatmap", () => {
@@ -148,9 +146,9 @@ describe("pythia-analyze", () => {
       llOut,
     ]);
     expect(result.code).toBe(0);
-    const json = JSON.parse(readFileSync(join(llOut, "logit-lens.json"), "utf8"));
-    expect(json.checkpoints.map((c: { step: number }) => c.step)).toEqual([0, 1, 2, 4]);
-    const last = json.checkpoints[3].layers.at(-1);
+    const json = readJson(join(llOut, "logit-lens.json"));
+    expect(json.checkpoints.map((c: { step: number }) => c.step)).toEqual([0, 1, 2, 4, 8]);
+    const last = json.checkpoints[4].layers.at(-1);
     expect(last.meanKl).toBeCloseTo(0, 4);
     expect(readFileSync(join(llOut, "logit-lens-kl.svg"), "utf8")).toContain("<svg");
   });
