@@ -18,9 +18,15 @@ describe("worker pool", () => {
   it("rejects a failed request alone, and everything pending when a worker dies", async () => {
     const pool = await startWorkerPool<unknown, number>({ url, size: 1, name: "echo" });
     try {
-      await expect(pool.run("boom")).rejects.toThrow("echo: bad request boom");
+      await expect(pool.run("boom")).rejects.toMatchObject({
+        code: "WORKER_REQUEST",
+        message: "echo: bad request boom",
+      });
       expect(await pool.run(4)).toBe(8);
-      await expect(pool.run("crash")).rejects.toThrow(/echo: worker exited \(code 3\)/);
+      await expect(pool.run("crash")).rejects.toMatchObject({
+        code: "WORKER",
+        message: expect.stringMatching(/echo: worker exited \(code 3\)/),
+      });
     } finally {
       await pool.close();
     }

@@ -1,7 +1,8 @@
 /**
  * A small request/response pool of `worker_threads` workers. The worker side calls `serveWorker` with
  * a handler; the pool sends each request to the least busy worker and resolves with its answer.
- * Errors thrown by the handler reject that request only; a crashed worker rejects everything pending.
+ * An error thrown by the handler rejects that request only (code `WORKER_REQUEST`, the handler's
+ * message); a crashed worker rejects everything pending (code `WORKER`).
  */
 import { isMainThread, parentPort, Worker, type TransferListItem } from "node:worker_threads";
 import { PythiaError } from "./pythia-error.js";
@@ -98,7 +99,7 @@ function startOne(url: URL, workerData: unknown, name: string): Promise<PooledWo
       const waiter = pending.get(message.seq);
       pending.delete(message.seq);
       if (message.error !== undefined) {
-        waiter?.reject(new PythiaError("WORKER", `${name}: ${message.error}`));
+        waiter?.reject(new PythiaError("WORKER_REQUEST", `${name}: ${message.error}`));
       } else {
         waiter?.resolve(message.result);
       }

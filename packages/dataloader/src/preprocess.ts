@@ -1,7 +1,6 @@
-import { drain } from "@pythia/core";
+import { drain, startWorkerPool, type PythiaError } from "@pythia/core";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { Worker } from "node:worker_threads";
 import type { Tokenizer } from "@pythia/tokenizer";
 import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
 import { bestDtype, type DtypeName } from "./dtype.js";
@@ -222,21 +221,24 @@ async function createEncoder(tokenizerPath: string | null, workers: number): Pro
       close: async () => {},
     };
   }
-  const pool = await Promise.all(Array.from({ length: workers }, () => startWorker(tokenizerPath)));
-  let next = 0;
+  const pool = await startWorkerPool<Batch, EncodedBatch>({
+    url: workerUrl(),
+    size: workers,
+    name: "tokenizer worker",
+    workerData: { tokenizerPath },
+  }).catch((error: Error) => {
+    throw new DataloaderError("DATASET_IO", error.message, { cause: error });
+  });
   return {
     vocabSize: tokenizer.vocabSize,
     parallelism: workers,
-    encode: (batch) => (pool[next++ % pool.length] as PooledWorker).encode(batch),
-    close: async () => {
-      await Promise.all(pool.map((worker) => worker.terminate()));
-    },
+    encode: (batch) =>
+      pool.run(batch).catch((error: PythiaError) => {
+        const code = error.code === "WORKER_REQUEST" ? "DATASET_INPUT" : "DATASET_IO";
+        throw new DataloaderError(code, error.message, { cause: error });
+      }),
+    close: () => pool.close(),
   };
-}
-
-interface PooledWorker {
-  encode(batch: Batch): Promise<EncodedBatch>;
-  terminate(): Promise<number>;
 }
 
 /** The built worker script (from the sources, tests use the build in `dist/`). */
@@ -244,47 +246,4 @@ function workerUrl(): URL {
   return import.meta.url.endsWith(".ts")
     ? new URL("../dist/preprocess-worker.js", import.meta.url)
     : new URL("./preprocess-worker.js", import.meta.url);
-}
-
-function startWorker(tokenizerPath: string | null): Promise<PooledWorker> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl(), { workerData: { tokenizerPath } });
-    const pending = new Map<
-      number,
-      { resolve: (value: EncodedBatch) => void; reject: (error: Error) => void }
-    >();
-    const fail = (error: Error) => {
-      for (const waiter of pending.values()) {
-        waiter.reject(error);
-      }
-      pending.clear();
-      reject(error);
-    };
-    worker.on("error", (error) =>
-      fail(new DataloaderError("DATASET_IO", `tokenizer worker failed: ${error.message}`, { cause: error })),
-    );
-    worker.on(
-      "message",
-      (message: { ready?: boolean; seq?: number; error?: string } & Partial<EncodedBatch>) => {
-        if (message.ready) {
-          resolve({
-            encode: (batch) =>
-              new Promise((resolveBatch, rejectBatch) => {
-                pending.set(batch.seq, { resolve: resolveBatch, reject: rejectBatch });
-                worker.postMessage(batch);
-              }),
-            terminate: () => worker.terminate(),
-          });
-          return;
-        }
-        const waiter = pending.get(message.seq as number);
-        pending.delete(message.seq as number);
-        if (message.error !== undefined) {
-          waiter?.reject(new DataloaderError("DATASET_INPUT", `tokenizer worker: ${message.error}`));
-        } else {
-          waiter?.resolve({ ids: message.ids as Uint32Array, lengths: message.lengths as Uint32Array });
-        }
-      },
-    );
-  });
 }
