@@ -10,6 +10,7 @@ import {
   accuracyFrequencySvg,
   AnalysisError,
   arithmeticEval,
+  disposeTunedLens,
   genderBiasEval,
   genderBiasReport,
   heatmapSvg,
@@ -23,7 +24,9 @@ import {
   poissonCheck,
   poissonQqSvg,
   readScoresFile,
+  saveTunedLens,
   termFrequency,
+  trainTunedLens,
   writePlot,
   type ArithmeticOperation,
   type LogitLensLayer,
@@ -385,10 +388,106 @@ function logitLensCommand(): Command {
     });
 }
 
+function tunedLensCommand(): Command {
+  return new Command("tuned-lens")
+    .description(
+      "train a tuned lens (one affine translator per layer; tuned-lens defaults) on a checkpoint, over the run's training rows",
+    )
+    .requiredOption("--run <dir>", "a @pythia/trainer run directory")
+    .requiredOption("--out <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
+    .option("--step <n>", "checkpoint step (default: the newest)", integer)
+    .option("--train-steps <n>", "optimizer steps (tuned-lens: 250)", integer, 250)
+    .option("--batch-size <n>", "training rows per step", integer, 4)
+    .option("--seq-length <n>", "tokens per row used (default: the run's sequence length)", integer)
+    .option("--text <text>", "also compare the logit and tuned lens on this text (JSON + heatmap)")
+    .action(async (options) => {
+      await startCompute();
+      const run = await openTrainingRun({ dir: options.run });
+      try {
+        const step: number = options.step ?? (run.checkpointSteps.at(-1) as number);
+        if (!run.checkpointSteps.includes(step)) {
+          throw new AnalysisError(
+            "INPUT",
+            `${options.run} has no checkpoint step${step}; saved: ${run.checkpointSteps.join(", ")}`,
+          );
+        }
+        const total = run.config.steps * run.config.batchSize;
+        const length: number = Math.min(options.seqLength ?? run.config.seqLength, run.config.seqLength);
+        const batch = (index: number) =>
+          run
+            .rows((index * options.batchSize) % Math.max(1, total - options.batchSize + 1), options.batchSize)
+            .map((row) => Array.from(row.subarray(0, length)));
+        const model = await loadCheckpoint({ dir: run.checkpointDir(step), trainable: false });
+        try {
+          const lens = await trainTunedLens({
+            model,
+            batch,
+            steps: options.trainSteps,
+            onEvent: (event) => {
+              if (event.step === 1 || event.step % 10 === 0 || event.step === options.trainSteps) {
+                log(
+                  `lens step ${event.step}: mean KL ${event.meanLoss.toFixed(4)} nats (lr ${event.lr.toExponential(2)})`,
+                );
+              }
+            },
+          });
+          const lensDir = join(options.out, `tuned-lens-step${step}`);
+          await saveTunedLens({
+            lens,
+            dir: lensDir,
+            baseModel: run.checkpointDir(step),
+            baseModelRevision: `step${step}`,
+          });
+          log(`wrote ${lensDir}`);
+          if (options.text !== undefined) {
+            const tokenizer = await loadPileTokenizer();
+            const inputIds = tokenizer.encode(options.text);
+            if (inputIds.length === 0) {
+              throw new AnalysisError("INPUT", "--text encodes to no tokens; give some text");
+            }
+            const logit = await logitLens({ model, inputIds });
+            const tuned = await logitLens({ model, inputIds, lens });
+            const layers = logit.layers.map((layer, i) => ({
+              layer: layer.layer,
+              logitLensKl: layer.meanKl,
+              tunedLensKl: tuned.layers[i]?.meanKl ?? 0,
+              logitLensTop: layer.topTokens.map((id) => tokenizer.decode([id])),
+              tunedLensTop: (tuned.layers[i]?.topTokens ?? []).map((id) => tokenizer.decode([id])),
+            }));
+            const path = writeJson(options.out, "tuned-lens.json", {
+              run: options.run,
+              step,
+              text: options.text,
+              inputIds,
+              layers,
+            });
+            const plot = await writePlot(
+              join(options.out, "tuned-lens-kl"),
+              heatmapSvg({
+                title: `step${step}: mean KL(final ‖ layer) in nats, logit vs tuned lens`,
+                rows: layers.map((l) => (l.layer === 0 ? "embed" : `layer ${l.layer}`)),
+                columns: ["logit lens", "tuned lens"],
+                values: layers.map((l) => [l.logitLensKl, l.tunedLensKl]),
+                rowName: "layer",
+                columnName: "lens",
+              }),
+            );
+            log(`wrote ${path}, ${plot.svg}`);
+          }
+          disposeTunedLens(lens);
+        } finally {
+          model.dispose();
+        }
+      } finally {
+        run.close();
+      }
+    });
+}
+
 async function main(argv: string[]): Promise<void> {
   const program = new Command("pythia-analyze")
     .description(
-      "Pythia's analyses over a training run: memorization, Poisson check, term frequency, gender bias, logit lens",
+      "Pythia's analyses over a training run: memorization, Poisson check, term frequency, gender bias, logit and tuned lens",
     )
     .exitOverride();
   for (const command of [
@@ -398,6 +497,7 @@ async function main(argv: string[]): Promise<void> {
     interveneCommand(),
     genderBiasCommand(),
     logitLensCommand(),
+    tunedLensCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -152,4 +152,21 @@ describe("pythia-analyze on a default pythia-train run", () => {
     expect(last.meanKl).toBeCloseTo(0, 4);
     expect(readFileSync(join(llOut, "logit-lens-kl.svg"), "utf8")).toContain("<svg");
   });
+
+  it("tuned lens: trains translators on a checkpoint, saves them, compares with the logit lens", () => {
+    const tlOut = join(out, "tl");
+    const args = ["tuned-lens", "--run", runDir, "--out", tlOut, "--train-steps", "3", "--batch-size", "2"];
+    const result = run([...args, "--seq-length", "32", "--text", "He said that 3 times 4 is 12"]);
+    expect(result.stderr).toContain("lens step 3");
+    expect(result.code).toBe(0);
+    expect(readJson(join(tlOut, "tuned-lens-step8", "config.json"))).toMatchObject({
+      lens_type: "linear_tuned_lens",
+      d_model: 128,
+      num_hidden_layers: 6,
+    });
+    const json = readJson(join(tlOut, "tuned-lens.json"));
+    expect(json.layers).toHaveLength(7);
+    expect(json.layers[0].tunedLensKl).toBeLessThan(json.layers[0].logitLensKl);
+    expect(readFileSync(join(tlOut, "tuned-lens-kl.svg"), "utf8")).toContain("<svg");
+  });
 });

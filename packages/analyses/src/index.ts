@@ -14,3 +14,4 @@ export * from "./gender-bias.js";
 export * from "./logit-lens.js";
 export * from "./plots.js";
 export * from "./intervention-run.js";
+export * from "./tuned-lens.js";

@@ -5,6 +5,7 @@
  */
 import { layerNorm, type GPTNeoXModel } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
+import { translate, type TunedLens } from "./tuned-lens.js";
 
 /** One layer's lens. */
 export interface LogitLensLayer {
@@ -22,10 +23,12 @@ export interface LogitLensResult {
   layers: LogitLensLayer[];
 }
 
-/** Runs the logit lens over one sequence of token ids. */
+/** Runs the logit lens (or, with `lens`, the tuned lens) over one sequence of token ids. */
 export async function logitLens(params: {
   model: GPTNeoXModel;
   inputIds: readonly number[];
+  /** Translate each layer's state with this tuned lens before unembedding. */
+  lens?: TunedLens;
 }): Promise<LogitLensResult> {
   const { model } = params;
   const config = model.config;
@@ -36,17 +39,18 @@ export async function logitLens(params: {
     const finalLogProbs = tf.tidy(() => tf.logSoftmax(tf.squeeze(logits, [0]) as tf.Tensor2D)); // [T, V]
     for (let layer = 0; layer < states.length; layer++) {
       const [top, kl] = tf.tidy(() => {
-        const h = tf.squeeze(states[layer] as tf.Tensor3D, [0]); // [T, C]
+        const raw = tf.squeeze(states[layer] as tf.Tensor3D, [0]) as tf.Tensor2D; // [T, C]
+        const last = layer === states.length - 1;
+        const h = params.lens === undefined || last ? raw : translate(params.lens, layer, raw); // [T, C]
         // hiddenStates[L] is already after the final LayerNorm (HF convention).
-        const normed =
-          layer === states.length - 1
-            ? h
-            : layerNorm(
-                h,
-                model.params["gpt_neox.final_layer_norm.weight"] as tf.Tensor,
-                model.params["gpt_neox.final_layer_norm.bias"] as tf.Tensor,
-                config.layerNormEps,
-              ); // [T, C]
+        const normed = last
+          ? h
+          : layerNorm(
+              h,
+              model.params["gpt_neox.final_layer_norm.weight"] as tf.Tensor,
+              model.params["gpt_neox.final_layer_norm.bias"] as tf.Tensor,
+              config.layerNormEps,
+            ); // [T, C]
         const unembed = config.tieWordEmbeddings
           ? (model.params["gpt_neox.embed_in.weight"] as tf.Tensor2D)
           : (model.params["embed_out.weight"] as tf.Tensor2D); // [V, C]
