@@ -34,17 +34,14 @@
 //   --skip-profile        no per-kernel profile
 //   --skip-memory         no pythia-410m memory check
 //   --profile-only        only the profile (pythia-70m)
-//   --threads=N           EXPERIMENTAL: the multi-threaded wasm build with N threads (see enableWasmThreads)
+//   --threads=N           wasm threads, as initCompute({ threads }) (default: PYTHIA_WASM_THREADS or 1)
 //   --share-identity      EXPERIMENTAL: wasm Identity shares its input's buffer (see shareIdentity)
 //   --memory-child=T      internal: measure the 410m forward at B=1, T in a fresh process
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import workerThreads from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { GPTNeoXModel, initCompute, pythiaPreset } from "../dist/index.js";
 
@@ -68,7 +65,7 @@ const RUNS = Number(args.get("runs") ?? 3);
 const ONLY = (args.get("only") ?? "14m,70m")
   .split(",")
   .map((name) => `pythia-${name.replace(/^pythia-/, "")}`);
-const THREADS = Number(args.get("threads") ?? 1);
+const THREADS = args.has("threads") ? Number(args.get("threads")) : undefined;
 
 let failures = 0;
 function check(ok, message) {
@@ -112,58 +109,6 @@ const load1 = () => os.loadavg()[0].toFixed(2);
 function wasmHeapBytes() {
   const backend = tf.backend();
   return backend?.wasm?.HEAPU8?.length ?? NaN;
-}
-
-/**
- * EXPERIMENTAL. tfjs 4.22 never uses its multi-threaded wasm build under Node. Three obstacles, each
- * worked around here without touching node_modules:
- *  1. `WASM_HAS_MULTITHREAD_SUPPORT` is hard-wired to false when IS_NODE (tfjs#3830): set it.
- *  2. tfjs starts Emscripten's pthread workers from a `blob:` URL, which `worker_threads.Worker`
- *     rejects (ERR_WORKER_PATH): wrap Worker so such a worker runs the same script source with
- *     `eval: true`, and have it load the threaded glue JS from disk instead of the Blob.
- *  3. The backend caps its pool at `os.cpus().length / 2` (it assumes hyper-threads): 1 on a 2-vCPU
- *     VM. Report 2·N CPUs while the backend initialises.
- * Must run before the wasm backend is first initialised. Returns the pool size.
- */
-async function enableWasmThreads(threads) {
-  const require = createRequire(import.meta.url);
-  const wasmOut = path.dirname(
-    require.resolve("@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js"),
-  );
-  const { wasmWorkerContents } = require(path.join(wasmOut, "tfjs-backend-wasm-threaded-simd.worker.js"));
-  const glue = path.join(wasmOut, "tfjs-backend-wasm-threaded-simd.js");
-  const prelude = `URL.createObjectURL = () => ${JSON.stringify(glue)}; URL.revokeObjectURL = () => {};\n`;
-  const NodeWorker = workerThreads.Worker;
-  workerThreads.Worker = class extends NodeWorker {
-    constructor(file, options) {
-      if (String(file).startsWith("blob:")) {
-        super(prelude + wasmWorkerContents.replace(/\n/g, "\\n"), { ...options, eval: true });
-      } else {
-        super(file, options);
-      }
-    }
-  };
-  const wasm = await import("@tensorflow/tfjs-backend-wasm");
-  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
-  const realCpus = os.cpus;
-  os.cpus = () => {
-    const cpus = realCpus();
-    return Array.from({ length: Math.max(cpus.length, 2 * threads) }, (_, i) => cpus[i % cpus.length]);
-  };
-  wasm.setThreadsCount(threads);
-  try {
-    await tf.setBackend("wasm");
-    await tf.ready();
-  } finally {
-    os.cpus = realCpus;
-  }
-  // Emscripten refs a worker while its pthread runs, and the pool's threads run for good: without
-  // this the process never exits on its own.
-  const pthreads = tf.backend().wasm.PThread;
-  for (const worker of [...pthreads.runningWorkers, ...pthreads.unusedWorkers]) {
-    worker.unref();
-  }
-  return wasm.getThreadsCount();
 }
 
 /**
@@ -428,14 +373,16 @@ async function main() {
     await memoryChild(Number(args.get("memory-child")));
     return;
   }
-  const threads = THREADS > 1 ? await enableWasmThreads(THREADS) : 1;
-  const info = await initCompute({ backend: "wasm" });
+  const info = await initCompute({ backend: "wasm", threads: THREADS });
+  if (info.wasm?.threadsFallback !== undefined) {
+    console.error(info.wasm.threadsFallback);
+  }
   if (args.has("share-identity")) {
     shareIdentity();
   }
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   console.log(
-    `@pythia/model throughput: tfjs ${info.tfjsVersion}, backend ${info.tfjsBackend} (simd ${info.wasm?.simd}, threads ${threads}), ` +
+    `@pythia/model throughput: tfjs ${info.tfjsVersion}, backend ${info.tfjsBackend} (simd ${info.wasm?.simd}, threads ${info.wasm?.threads}), ` +
       `Node ${process.version}, ${os.cpus().length} CPUs (${cpu}), ${gib(os.totalmem())} RAM, runs ${RUNS} after 1 warm-up, load ${load1()}` +
       (args.has("share-identity") ? ", Identity shares buffers (experimental)" : ""),
   );
@@ -452,7 +399,6 @@ async function main() {
     console.error(`${failures} check(s) failed`);
     process.exit(1);
   }
-  process.exit(0);
 }
 
 await main();

@@ -36,11 +36,23 @@ const backendOption = () =>
     ...BACKENDS,
   ]);
 
-async function startCompute(backend: string | undefined): Promise<void> {
-  const info = await initCompute({ backend: backend as BackendName | "auto" | undefined });
+const threadsOption = () =>
+  new Option(
+    "--threads <n>",
+    "wasm backend: threads for the matrix products (default: PYTHIA_WASM_THREADS or 1)",
+  ).argParser(integer);
+
+async function startCompute(options: { backend?: string; threads?: number }): Promise<void> {
+  const info = await initCompute({
+    backend: options.backend as BackendName | "auto" | undefined,
+    threads: options.threads,
+  });
   process.stderr.write(
     `pythia-model: backend ${info.backend}${info.wasm ? ` (simd ${info.wasm.simd}, threads ${info.wasm.threads})` : ""}\n`,
   );
+  if (info.wasm?.threadsFallback !== undefined) {
+    process.stderr.write(`pythia-model: ${info.wasm.threadsFallback}\n`);
+  }
 }
 
 /** tokens.json: `{"input_ids": [[...], ...]}` or a bare array of equal-length arrays. */
@@ -69,22 +81,33 @@ function logitsCommand(): Command {
     .requiredOption("--tokens <file>", 'tokens.json: {"input_ids": [[...], ...]} or [[...], ...]')
     .requiredOption("--out <file>", "output .safetensors (tensors logits and loss)")
     .addOption(backendOption())
-    .action(async (options: { checkpoint: string; tokens: string; out: string; backend?: string }) => {
-      const ids = readTokens(options.tokens);
-      await startCompute(options.backend);
-      const model = await loadCheckpoint({ dir: options.checkpoint, trainable: false });
-      const { logits } = model.forward(ids);
-      const labels = tf.tensor2d(ids, undefined, "int32");
-      const { loss, tokenLosses } = nextTokenLoss(logits, labels);
-      const lossValue = (await loss.data())[0] as number;
-      await writeSafetensors(options.out, {
-        logits: { dtype: "F32", shape: [...logits.shape], data: (await logits.data()) as Float32Array },
-        loss: { dtype: "F32", shape: [1], data: Float32Array.of(lossValue) },
-      });
-      tf.dispose([logits, labels, loss, tokenLosses]);
-      model.dispose();
-      process.stdout.write(`wrote ${options.out}: logits [${logits.shape.join(", ")}], loss ${lossValue}\n`);
-    });
+    .addOption(threadsOption())
+    .action(
+      async (options: {
+        checkpoint: string;
+        tokens: string;
+        out: string;
+        backend?: string;
+        threads?: number;
+      }) => {
+        const ids = readTokens(options.tokens);
+        await startCompute(options);
+        const model = await loadCheckpoint({ dir: options.checkpoint, trainable: false });
+        const { logits } = model.forward(ids);
+        const labels = tf.tensor2d(ids, undefined, "int32");
+        const { loss, tokenLosses } = nextTokenLoss(logits, labels);
+        const lossValue = (await loss.data())[0] as number;
+        await writeSafetensors(options.out, {
+          logits: { dtype: "F32", shape: [...logits.shape], data: (await logits.data()) as Float32Array },
+          loss: { dtype: "F32", shape: [1], data: Float32Array.of(lossValue) },
+        });
+        tf.dispose([logits, labels, loss, tokenLosses]);
+        model.dispose();
+        process.stdout.write(
+          `wrote ${options.out}: logits [${logits.shape.join(", ")}], loss ${lossValue}\n`,
+        );
+      },
+    );
 }
 
 function infoCommand(): Command {
@@ -141,6 +164,7 @@ function generateCommand(): Command {
     )
     .option("--stop <string...>", "stop when the output contains one of these")
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action(
       async (options: {
         checkpoint: string;
@@ -153,8 +177,9 @@ function generateCommand(): Command {
         minLength?: number;
         stop?: string[];
         backend?: string;
+        threads?: number;
       }) => {
-        await startCompute(options.backend);
+        await startCompute(options);
         const tokenizer = await loadPileTokenizer();
         const model = await loadCheckpoint({ dir: options.checkpoint, trainable: false });
         // Stream text as tokens arrive, holding back an incomplete UTF-8 character (shown as U+FFFD).

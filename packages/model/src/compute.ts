@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./model-errors.js";
 import { registerWasmFallbackKernels } from "./wasm-fallback-kernels.js";
+import { startWasm } from "./wasm-threads.js";
 
 /** The backends, best first. */
 export const BACKENDS = ["tfjs-node-gpu", "tfjs-node", "wasm", "cpu"] as const;
@@ -23,8 +24,13 @@ export interface ComputeInfo {
   skipped: Array<{ backend: BackendName; reason: string }>;
   /** Kernels registered by us because the backend lacks them. */
   fallbackKernels: string[];
-  /** wasm only: SIMD and thread support detected by tfjs. */
-  wasm?: { simd: boolean; threads: number };
+  /** wasm only: SIMD support detected by tfjs, and the threads XNNPACK runs (the wasm module's count). */
+  wasm?: {
+    simd: boolean;
+    threads: number;
+    /** Why the multi-threaded build did not start, when more than one thread was asked for. */
+    threadsFallback?: string;
+  };
 }
 
 /** Parameters of `initCompute`. */
@@ -34,6 +40,15 @@ export interface InitComputeParams {
    * @default process.env.PYTHIA_BACKEND ?? "auto"
    */
   backend?: BackendName | "auto";
+  /**
+   * wasm only: threads for the matrix products (XNNPACK). More than 1 starts tfjs' multi-threaded wasm
+   * build, which tfjs itself never uses under Node (docs/decisions/0009-wasm-threads.md): 1.4–1.8× faster
+   * training with 2 threads on 2 idle cores, identical results. If it cannot start, 1 thread runs and
+   * `ComputeInfo.wasm.threadsFallback` says why. Fixed once tensors exist: changing it later throws
+   * unless every tensor has been disposed.
+   * @default Number(process.env.PYTHIA_WASM_THREADS) || 1
+   */
+  threads?: number;
 }
 
 let current: ComputeInfo | null = null;
@@ -48,24 +63,35 @@ let current: ComputeInfo | null = null;
  */
 export async function initCompute(params: InitComputeParams = {}): Promise<ComputeInfo> {
   const requested = params.backend ?? readEnvBackend() ?? "auto";
+  const threads = params.threads ?? readEnvThreads() ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ModelError("BACKEND", `threads must be a whole number ≥ 1, got ${threads}`);
+  }
   const candidates: readonly BackendName[] = requested === "auto" ? BACKENDS : [requested];
   const skipped: ComputeInfo["skipped"] = [];
   for (const backend of candidates) {
     try {
-      const tfjsBackend = await activate(backend);
+      let wasm: ComputeInfo["wasm"];
+      if (backend === "wasm") {
+        const started = await startWasm(threads);
+        wasm = { simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), ...started };
+      } else {
+        await activate(backend);
+      }
       const fallbackKernels = backend === "wasm" ? registerWasmFallbackKernels() : [];
       current = {
         backend,
-        tfjsBackend,
+        tfjsBackend: tf.getBackend(),
         tfjsVersion: tf.version.tfjs,
         skipped,
         fallbackKernels,
-        ...(backend === "wasm"
-          ? { wasm: { simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), threads: wasmThreads() } }
-          : {}),
+        ...(wasm === undefined ? {} : { wasm }),
       };
       return current;
     } catch (error) {
+      if (ModelError.isInstance(error)) {
+        throw error; // our own diagnosis (e.g. threads changed while tensors exist), not a missing package
+      }
       const reason = (error as Error).message.split("\n")[0] ?? String(error);
       if (requested !== "auto") {
         throw new ModelError(
@@ -102,8 +128,23 @@ function readEnvBackend(): BackendName | "auto" | undefined {
   );
 }
 
-/** Loads the backend's module (optional ones by dynamic import) and makes it the active backend. */
-async function activate(backend: BackendName): Promise<string> {
+function readEnvThreads(): number | undefined {
+  const value = typeof process === "undefined" ? undefined : process.env.PYTHIA_WASM_THREADS;
+  if (value === undefined || value === "") {
+    return undefined;
+  }
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ModelError("BACKEND", `PYTHIA_WASM_THREADS="${value}" is not a whole number ≥ 1`);
+  }
+  return threads;
+}
+
+/**
+ * Loads a backend's module (optional ones by dynamic import) and makes it the active backend. The wasm
+ * backend starts in `startWasm` (wasm-threads.ts), which also sets its thread count.
+ */
+async function activate(backend: Exclude<BackendName, "wasm">): Promise<void> {
   let name: string;
   switch (backend) {
     case "tfjs-node-gpu":
@@ -114,10 +155,6 @@ async function activate(backend: BackendName): Promise<string> {
       name = "tensorflow";
       break;
     }
-    case "wasm":
-      await import("@tensorflow/tfjs-backend-wasm");
-      name = "wasm";
-      break;
     case "cpu":
       name = "cpu";
       break;
@@ -126,15 +163,6 @@ async function activate(backend: BackendName): Promise<string> {
     throw new Error(`tf.setBackend("${name}") returned false`);
   }
   await tf.ready();
-  return name;
-}
-
-function wasmThreads(): number {
-  if (!tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT")) {
-    return 1;
-  }
-  const backend = tf.backend() as unknown as { getThreadsCount?: () => number };
-  return backend.getThreadsCount?.() ?? 1;
 }
 
 function installHint(backend: BackendName): string {
