@@ -153,7 +153,7 @@ function termFrequencyCommand(): Command {
       "--workers <n>",
       "worker threads that decode and count the training rows (0: this thread)",
       integer,
-      Math.max(0, Math.min(4, availableParallelism() - 1)),
+      Math.min(4, availableParallelism()),
     )
     .option("--no-time-units", "skip the time-unit windows (keys n-minute, n-hour, …)")
     .action(async (options) => {
