@@ -44,21 +44,98 @@ export function poissonQqSvg(
   });
 }
 
-/** Accuracy vs operand frequency (log x), one series per checkpoint. */
+/** One log-spaced frequency bin with the mean accuracy of the operands in it. */
+export interface FrequencyBin {
+  low: number;
+  high: number;
+  /** Geometric centre, where the bin is plotted. */
+  center: number;
+  accuracy: number;
+  operands: number;
+}
+
+/**
+ * Pythia's accuracy-vs-frequency curve: operands grouped into `bins` log-spaced frequency bins over
+ * `[min, max]` (Pythia: 20 bins from 1e5 to 2e8; default: the data's range), mean accuracy per
+ * non-empty bin. Frequencies below 1 count as 1; operands outside `[min, max]` are left out.
+ */
+export function logFrequencyBins(
+  points: ReadonlyArray<{ frequency: number; accuracy: number }>,
+  options: { bins?: number; min?: number; max?: number } = {},
+): FrequencyBin[] {
+  const bins = options.bins ?? 20;
+  const frequencies = points.map((p) => Math.max(1, p.frequency));
+  const min = options.min ?? Math.min(...frequencies);
+  const max = options.max ?? Math.max(...frequencies);
+  if (points.length === 0 || !(max >= min && min >= 1) || !Number.isInteger(bins) || bins < 1) {
+    return [];
+  }
+  const logMin = Math.log(min);
+  const width = (Math.log(max) - logMin) / bins;
+  const sums = new Array<number>(bins).fill(0);
+  const counts = new Array<number>(bins).fill(0);
+  for (const [i, point] of points.entries()) {
+    const frequency = frequencies[i] as number;
+    if (frequency < min || frequency > max) {
+      continue;
+    }
+    const bin =
+      width === 0 ? 0 : Math.min(bins - 1, Math.floor((Math.log(frequency) - logMin) / width + 1e-9)); // edges exact despite rounding
+    sums[bin] = (sums[bin] as number) + point.accuracy;
+    counts[bin] = (counts[bin] as number) + 1;
+  }
+  const out: FrequencyBin[] = [];
+  for (let bin = 0; bin < bins; bin++) {
+    const count = counts[bin] as number;
+    if (count > 0) {
+      const low = Math.exp(logMin + bin * width);
+      const high = Math.exp(logMin + (bin + 1) * width);
+      out.push({
+        low,
+        high,
+        center: Math.sqrt(low * high),
+        accuracy: (sums[bin] as number) / count,
+        operands: count,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Accuracy vs operand frequency (log x), one line per checkpoint through the log-binned mean
+ * accuracies (`logFrequencyBins`), over the operands as faint points.
+ */
 export function accuracyFrequencySvg(
   series: ReadonlyArray<{ label: string; points: ReadonlyArray<{ frequency: number; accuracy: number }> }>,
   title = "Accuracy vs term frequency",
+  binning: { bins?: number; min?: number; max?: number } = {},
 ): string {
+  const all = series.flatMap((s) => s.points.map((p) => Math.max(1, p.frequency)));
+  const range = {
+    min: binning.min ?? Math.min(...all),
+    max: binning.max ?? Math.max(...all),
+    bins: binning.bins,
+  };
   return render({
     title: { text: title, left: "center" },
-    legend: { top: 30 },
-    xAxis: { type: "log", name: "operand frequency", logBase: 10 },
+    legend: { top: 30, data: series.map((s) => s.label) },
+    xAxis: { type: "log", name: "operand frequency", logBase: 10, nameLocation: "middle", nameGap: 28 },
     yAxis: { type: "value", name: "accuracy", min: 0, max: 1 },
-    series: series.map((s) => ({
-      name: s.label,
-      type: "scatter",
-      data: s.points.map((p) => [Math.max(1, p.frequency), p.accuracy]),
-    })),
+    series: series.flatMap((s) => [
+      {
+        name: s.label,
+        type: "line",
+        data: logFrequencyBins(s.points, range).map((bin) => [bin.center, bin.accuracy]),
+      },
+      {
+        name: s.label,
+        type: "scatter",
+        symbolSize: 4,
+        itemStyle: { opacity: 0.3 },
+        data: s.points.map((p) => [Math.max(1, p.frequency), p.accuracy]),
+      },
+    ]),
   });
 }
 
