@@ -29,10 +29,13 @@ import {
   trainTunedLens,
   writePlot,
   type ArithmeticOperation,
+  type GenderBiasResult,
   type LogitLensLayer,
 } from "@pythia/analyses";
 import { PythiaError } from "@pythia/core";
 import { initCompute, loadCheckpoint } from "@pythia/model";
+import { lineChartSvg } from "@pythia/plots";
+import { completeCheckpoints } from "@pythia/trainer";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 
@@ -90,6 +93,7 @@ function memorizationCommand(): Command {
           continuationLength: options.continuationLength,
           batchSize: options.batchSize,
         });
+        let progress: { since: number; done: number; logged: number } | null = null;
         for (;;) {
           const next = await iterator.next();
           if (next.done) {
@@ -100,8 +104,22 @@ function memorizationCommand(): Command {
             log(`wrote ${path}`);
             break;
           }
-          if (next.value.type === "checkpoint-scored") {
-            log(`step${next.value.step}: ${next.value.memorizedCount}/${next.value.count} memorized`);
+          const event = next.value;
+          if (event.type === "checkpoint-scored") {
+            log(`step${event.step}: ${event.memorizedCount}/${event.count} memorized`);
+            progress = null;
+          } else if (event.type === "batch-scored") {
+            // One line every 10 s at most: sequences scored, rate and time left.
+            const now = performance.now();
+            progress ??= { since: now, done: event.done, logged: now };
+            if (now - progress.logged >= 10_000 && event.done < event.count) {
+              const rate = (event.done - progress.done) / ((now - progress.since) / 1000);
+              const left = rate > 0 ? (event.count - event.done) / rate : Number.POSITIVE_INFINITY;
+              log(
+                `step${event.step}: ${event.done}/${event.count} scored, ${event.memorized} memorized, ${rate.toFixed(1)} seq/s, ~${Math.ceil(left)} s left`,
+              );
+              progress.logged = now;
+            }
           }
         }
       } finally {
@@ -284,13 +302,30 @@ function interveneCommand(): Command {
 
 function genderBiasCommand(): Command {
   return new Command("gender-bias")
-    .description("WinoBias and CrowS-Pairs (gender) of a checkpoint; with --compare, a before/after report")
-    .requiredOption("--checkpoint <dir>", "checkpoint directory (the baseline, with --compare)")
+    .description(
+      "WinoBias and CrowS-Pairs (gender) of a checkpoint; with --compare, a before/after report; with --run and --compare-run, both runs over their checkpoints",
+    )
+    .option("--checkpoint <dir>", "checkpoint directory (the baseline, with --compare)")
+    .option("--compare <dir>", "the intervened checkpoint to report against --checkpoint")
+    .option("--run <dir>", "a baseline run: evaluate its checkpoints (instead of --checkpoint)")
+    .option("--compare-run <dir>", "the intervened run (pythia-analyze intervene) to evaluate beside --run")
+    .option(
+      "--steps <list>",
+      "with --run: checkpoint steps (default: those of the intervention window)",
+      integerList,
+    )
     .requiredOption("--data-dir <dir>", "the shared bias data directory (crows-pairs/, winobias/)")
     .requiredOption("--out <dir>", "output directory")
-    .option("--compare <dir>", "the intervened checkpoint to report against --checkpoint")
     .option("--limit <n>", "items per WinoBias subset and CrowS pairs at most", integer)
     .action(async (options) => {
+      if ((options.checkpoint === undefined) === (options.run === undefined)) {
+        throw new InvalidArgumentError(
+          "give either --checkpoint (one checkpoint) or --run (a run's checkpoints)",
+        );
+      }
+      if (options.run !== undefined && options.compareRun === undefined) {
+        throw new InvalidArgumentError("--run needs --compare-run (the intervened run to compare with)");
+      }
       await startCompute();
       const tokenizer = await loadPileTokenizer();
       const evaluate = async (dir: string) => {
@@ -307,6 +342,10 @@ function genderBiasCommand(): Command {
           model.dispose();
         }
       };
+      if (options.run !== undefined) {
+        await genderBiasSeries(options, evaluate);
+        return;
+      }
       const before = await evaluate(options.checkpoint);
       if (options.compare === undefined) {
         const path = writeJson(options.out, "gender-bias.json", {
@@ -326,6 +365,62 @@ function genderBiasCommand(): Command {
       });
       log(`WinoBias bias change ${report.change.winobiasBias.toFixed(4)}; wrote ${path}`);
     });
+}
+
+/** Both runs at each shared checkpoint of the intervention window, as Pythia reports 134000…143000. */
+async function genderBiasSeries(
+  options: { run: string; compareRun: string; steps?: number[]; out: string },
+  evaluate: (dir: string) => Promise<GenderBiasResult>,
+): Promise<void> {
+  const baseline = await completeCheckpoints(options.run);
+  const intervened = new Set(await completeCheckpoints(options.compareRun));
+  const shared = baseline.filter((step) => intervened.has(step)).sort((a, b) => a - b);
+  const steps = options.steps ?? shared;
+  const missing = steps.filter((step) => !shared.includes(step));
+  if (steps.length === 0 || missing.length > 0) {
+    throw new AnalysisError(
+      "INPUT",
+      `${options.run} and ${options.compareRun} share the checkpoints ${shared.join(", ") || "none"}${missing.length > 0 ? `; not ${missing.join(", ")}` : ""}`,
+    );
+  }
+  const points = [];
+  for (const step of steps) {
+    const before = await evaluate(join(options.run, `step${step}`));
+    const after = await evaluate(join(options.compareRun, `step${step}`));
+    points.push({ step, baseline: before, intervened: after, report: genderBiasReport(before, after) });
+    log(
+      `step${step}: WinoBias bias ${before.winobias.bias.toFixed(4)} → ${after.winobias.bias.toFixed(4)}, CrowS pct_stereotype ${before.crowsPairs.pctStereotype.toFixed(4)} → ${after.crowsPairs.pctStereotype.toFixed(4)}`,
+    );
+  }
+  const path = writeJson(options.out, "gender-bias-series.json", {
+    baseline: options.run,
+    intervened: options.compareRun,
+    steps: points,
+  });
+  const plots = [];
+  for (const [name, metric, pick] of [
+    ["winobias-bias", "WinoBias bias (pro − anti)", (r: GenderBiasResult) => r.winobias.bias],
+    [
+      "crows-pct-stereotype",
+      "CrowS-Pairs gender pct_stereotype",
+      (r: GenderBiasResult) => r.crowsPairs.pctStereotype,
+    ],
+  ] as const) {
+    const plot = await writePlot(
+      join(options.out, `gender-bias-${name}`),
+      lineChartSvg({
+        title: `${metric} by checkpoint`,
+        xName: "step",
+        yName: metric,
+        series: [
+          { name: "baseline", points: points.map((p) => [p.step, pick(p.baseline)] as const) },
+          { name: "intervened", points: points.map((p) => [p.step, pick(p.intervened)] as const) },
+        ],
+      }),
+    );
+    plots.push(plot.svg);
+  }
+  log(`wrote ${path}, ${plots.join(", ")}`);
 }
 
 function logitLensCommand(): Command {

@@ -132,6 +132,25 @@ describe("pythia-analyze on a default pythia-train run", () => {
       "type2_anti",
     ]);
     expect(typeof json.change.winobiasBias).toBe("number");
+    const series = run([
+      "gender-bias",
+      "--run",
+      runDir,
+      "--compare-run",
+      intervened,
+      "--data-dir",
+      biasDir,
+      "--out",
+      join(out, "gbs"),
+      "--limit",
+      "2",
+    ]);
+    expect(series.code).toBe(0);
+    const points = readJson(join(out, "gbs", "gender-bias-series.json")).steps;
+    expect(points.map((p: { step: number }) => p.step)).toEqual([4, 8]);
+    // The resume checkpoint is the same model in both runs.
+    expect(points[0].intervened).toEqual(points[0].baseline);
+    expect(existsSync(join(out, "gbs", "gender-bias-winobias-bias.svg"))).toBe(true);
   });
 
   it("logit lens across checkpoints with a heatmap", () => {
