@@ -1,11 +1,11 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  entry: ["src/index.ts", "src/cli.ts"],
   format: ["esm"],
   target: "node20",
   platform: "node",
-  dts: { entry: ["src/index.ts"] },
+  dts: { entry: ["src/index.ts", "src/cli.ts"] },
   sourcemap: true,
   clean: true,
 });

@@ -3,6 +3,7 @@
  * `pythia-analyze`: the @pythia/analyses analyses over a training run's checkpoints, writing JSON
  * and plots. Thin wiring over the library; user mistakes print one line (exit 1, usage: exit 2).
  */
+import { integerArgument, integerListArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -32,23 +33,11 @@ import {
   type GenderBiasResult,
   type LogitLensLayer,
 } from "@pythia/analyses";
-import { PythiaError } from "@pythia/core";
 import { initCompute, loadCheckpoint } from "@pythia/model";
 import { lineChartSvg } from "@pythia/plots";
 import { completeCheckpoints } from "@pythia/trainer";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-
-function integer(value: string): number {
-  if (!/^\d+$/.test(value.trim())) {
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
-  }
-  return Number(value);
-}
-
-function integerList(value: string): number[] {
-  return value.split(",").map((part) => integer(part));
-}
+import { Command, Option } from "commander";
 
 function writeJson(out: string, name: string, value: unknown): string {
   mkdirSync(out, { recursive: true });
@@ -72,12 +61,16 @@ function memorizationCommand(): Command {
     )
     .requiredOption("--run <dir>", "a @pythia/trainer run directory")
     .requiredOption("--out <dir>", "output directory (scores files are resumable)")
-    .option("--steps <list>", "checkpoint steps, comma-separated (default: all after step 0)", integerList)
-    .option("--start <n>", "first sequence (training-order row)", integer, 0)
-    .option("--count <n>", "sequences at most per checkpoint (default: all it has seen)", integer)
-    .option("--prompt-length <k>", "prompt tokens", integer, 32)
-    .option("--continuation-length <l>", "generated tokens", integer, 32)
-    .option("--batch-size <n>", "sequences per generation batch", integer, 16)
+    .option(
+      "--steps <list>",
+      "checkpoint steps, comma-separated (default: all after step 0)",
+      integerListArgument,
+    )
+    .option("--start <n>", "first sequence (training-order row)", integerArgument, 0)
+    .option("--count <n>", "sequences at most per checkpoint (default: all it has seen)", integerArgument)
+    .option("--prompt-length <k>", "prompt tokens", integerArgument, 32)
+    .option("--continuation-length <l>", "generated tokens", integerArgument, 32)
+    .option("--batch-size <n>", "sequences per generation batch", integerArgument, 16)
     .action(async (options) => {
       await startCompute();
       mkdirSync(options.out, { recursive: true });
@@ -133,7 +126,7 @@ function poissonCommand(): Command {
     .description("Poisson point-process check of a memorization scores file, with a Q-Q plot")
     .requiredOption("--scores <file>", "a scores file written by memorization")
     .requiredOption("--out <dir>", "output directory")
-    .option("--bin-size <n>", "sequences per bin", integer, 512)
+    .option("--bin-size <n>", "sequences per bin", integerArgument, 512)
     .option("--alpha <p>", "significance level", Number, 0.05)
     .action(async (options) => {
       const scores = readScoresFile(options.scores);
@@ -163,14 +156,18 @@ function termFrequencyCommand(): Command {
     )
     .requiredOption("--out <dir>", "output directory (counts are cached there: a rerun resumes)")
     .option("--data <prefix>", "a pre-shuffled .bin/.idx prefix to count instead of the run's own data")
-    .option("--steps <list>", "checkpoint steps (default: all after step 0)", integerList)
+    .option("--steps <list>", "checkpoint steps (default: all after step 0)", integerListArgument)
     .addOption(new Option("--operations <list>", "arithmetic operations").default("multiplication,addition"))
-    .option("--shots <list>", "k-shot settings", integerList, [0, 2, 4, 8, 16])
-    .option("--limit <n>", "operands x1 (the first n) and docs per operand at most (CI-sized runs)", integer)
+    .option("--shots <list>", "k-shot settings", integerListArgument, [0, 2, 4, 8, 16])
+    .option(
+      "--limit <n>",
+      "operands x1 (the first n) and docs per operand at most (CI-sized runs)",
+      integerArgument,
+    )
     .option(
       "--workers <n>",
       "worker threads that decode and count the training rows (0: this thread)",
-      integer,
+      integerArgument,
       Math.min(4, availableParallelism()),
     )
     .option("--no-time-units", "skip the time-unit windows (keys n-minute, n-hour, …)")
@@ -178,7 +175,7 @@ function termFrequencyCommand(): Command {
       const operations = String(options.operations).split(",") as ArithmeticOperation[];
       for (const operation of operations) {
         if (operation !== "multiplication" && operation !== "addition") {
-          throw new InvalidArgumentError(`unknown operation "${operation}" (multiplication, addition)`);
+          throw new AnalysisError("INPUT", `unknown operation "${operation}" (multiplication, addition)`);
         }
       }
       await startCompute();
@@ -264,10 +261,14 @@ function interveneCommand(): Command {
     .requiredOption("--run <dir>", "the baseline @pythia/trainer run directory (not modified)")
     .requiredOption("--out <dir>", "the new run directory (a rerun resumes it)")
     .option("--percent <p>", "intervene on the last p% of the steps (Pythia: 7 and 21)", Number, 7)
-    .option("--resume-step <n>", "resume from this baseline checkpoint instead (Pythia: 133000)", integer)
+    .option(
+      "--resume-step <n>",
+      "resume from this baseline checkpoint instead (Pythia: 133000)",
+      integerArgument,
+    )
     .action(async (options) => {
       if (!(options.percent > 0 && options.percent <= 100)) {
-        throw new InvalidArgumentError(`--percent must be in (0, 100], got ${options.percent}`);
+        throw new AnalysisError("INPUT", `--percent must be in (0, 100], got ${options.percent}`);
       }
       await startCompute();
       let steps = 0;
@@ -312,19 +313,20 @@ function genderBiasCommand(): Command {
     .option(
       "--steps <list>",
       "with --run: checkpoint steps (default: those of the intervention window)",
-      integerList,
+      integerListArgument,
     )
     .requiredOption("--data-dir <dir>", "the shared bias data directory (crows-pairs/, winobias/)")
     .requiredOption("--out <dir>", "output directory")
-    .option("--limit <n>", "items per WinoBias subset and CrowS pairs at most", integer)
+    .option("--limit <n>", "items per WinoBias subset and CrowS pairs at most", integerArgument)
     .action(async (options) => {
       if ((options.checkpoint === undefined) === (options.run === undefined)) {
-        throw new InvalidArgumentError(
+        throw new AnalysisError(
+          "INPUT",
           "give either --checkpoint (one checkpoint) or --run (a run's checkpoints)",
         );
       }
       if (options.run !== undefined && options.compareRun === undefined) {
-        throw new InvalidArgumentError("--run needs --compare-run (the intervened run to compare with)");
+        throw new AnalysisError("INPUT", "--run needs --compare-run (the intervened run to compare with)");
       }
       await startCompute();
       const tokenizer = await loadPileTokenizer();
@@ -431,7 +433,7 @@ function logitLensCommand(): Command {
     .requiredOption("--run <dir>", "a @pythia/trainer run directory")
     .requiredOption("--text <text>", "the text to run the lens on (Pile tokenizer)")
     .requiredOption("--out <dir>", "output directory")
-    .option("--steps <list>", "checkpoint steps (default: all)", integerList)
+    .option("--steps <list>", "checkpoint steps (default: all)", integerListArgument)
     .action(async (options) => {
       await startCompute();
       const tokenizer = await loadPileTokenizer();
@@ -490,10 +492,10 @@ function tunedLensCommand(): Command {
     )
     .requiredOption("--run <dir>", "a @pythia/trainer run directory")
     .requiredOption("--out <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
-    .option("--step <n>", "checkpoint step (default: the newest)", integer)
-    .option("--train-steps <n>", "optimizer steps (tuned-lens: 250)", integer, 250)
-    .option("--batch-size <n>", "training rows per step", integer, 4)
-    .option("--seq-length <n>", "tokens per row used (default: the run's sequence length)", integer)
+    .option("--step <n>", "checkpoint step (default: the newest)", integerArgument)
+    .option("--train-steps <n>", "optimizer steps (tuned-lens: 250)", integerArgument, 250)
+    .option("--batch-size <n>", "training rows per step", integerArgument, 4)
+    .option("--seq-length <n>", "tokens per row used (default: the run's sequence length)", integerArgument)
     .option("--text <text>", "also compare the logit and tuned lens on this text (JSON + heatmap)")
     .action(async (options) => {
       await startCompute();
@@ -596,19 +598,12 @@ async function main(argv: string[]): Promise<void> {
   ]) {
     program.addCommand(command.exitOverride());
   }
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
-    } else if (PythiaError.isInstance(error) || TokenizerError.isInstance(error)) {
-      process.stderr.write(`pythia-analyze: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`pythia-analyze: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    }
-  }
+  await runCli({
+    name: "pythia-analyze",
+    program,
+    argv,
+    isUserError: (error) => TokenizerError.isInstance(error),
+  });
 }
 
 await main(process.argv);

@@ -4,6 +4,7 @@
  * series, validate, plot the loss — or export the run as a GPT-NeoX YAML. Thin wiring over
  * `@pythia/dataloader`, `@pythia/model` and `@pythia/trainer`; user mistakes print one line.
  */
+import { integerArgument, numberArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
@@ -17,9 +18,8 @@ import {
   type TrainConfig,
   type TrainingData,
 } from "@pythia/trainer";
-import { PythiaError } from "@pythia/core";
 import { HubUploader, resolveToken } from "@pythia/hub";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { writeBundledCorpusDocuments } from "./bundled-corpus.js";
 import { CliError } from "./cli-error.js";
 import { toNeoxTrainingYaml } from "./neox-config.js";
@@ -30,23 +30,9 @@ import { DEFAULTS, planRun, type CliOptions, type RunPlan } from "./run-plan.js"
 
 const NAME = "pythia-train";
 
-function integer(value: string): number {
-  if (!/^\d+$/.test(value.trim())) {
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
-  }
-  return Number(value);
-}
-
-function number(value: string): number {
-  const parsed = Number(value);
-  if (value.trim() === "" || !Number.isFinite(parsed)) {
-    throw new InvalidArgumentError(`expected a number, got "${value}"`);
-  }
-  return parsed;
-}
-
 function buildProgram(version: string): Command {
-  const int = (flags: string, description: string) => new Option(flags, description).argParser(integer);
+  const int = (flags: string, description: string) =>
+    new Option(flags, description).argParser(integerArgument);
   return new Command(NAME)
     .description(
       "Train a Pythia-shaped GPT-NeoX model: tokenize, train, write Pythia's checkpoint series (step0, step1, step2, step4, …), validate, plot the loss.\nWith no arguments: pythia-14m on the bundled Tiny Shakespeare, about 8 minutes on 2 CPU cores.",
@@ -80,7 +66,9 @@ function buildProgram(version: string): Command {
       ),
     )
     .addOption(int("--seq-length <n>", `tokens per sequence (default: ${DEFAULTS.seqLength})`))
-    .addOption(new Option("--lr <rate>", `peak learning rate (default: ${DEFAULTS.lr})`).argParser(number))
+    .addOption(
+      new Option("--lr <rate>", `peak learning rate (default: ${DEFAULTS.lr})`).argParser(numberArgument),
+    )
     .addOption(
       int(
         "--checkpoint-every <n>",
@@ -317,26 +305,11 @@ async function main(): Promise<void> {
     version: string;
   };
   const program = buildProgram(manifest.version);
-  try {
-    await program.parseAsync(process.argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
-    } else if (error instanceof CliError) {
-      process.stderr.write(`${NAME}: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-    } else if (
-      // Every @pythia/* package's errors extend PythiaError; the tokenizer (no dependencies) has its own.
-      PythiaError.isInstance(error) ||
-      TokenizerError.isInstance(error)
-    ) {
-      process.stderr.write(`${NAME}: ${error.message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`${NAME}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    }
-  }
+  await runCli({
+    name: NAME,
+    program,
+    isUserError: (error) => error instanceof CliError || TokenizerError.isInstance(error),
+  });
 }
 
 await main();

@@ -1,14 +1,8 @@
-import { InvalidArgumentError, Option } from "commander";
+import { Option } from "commander";
 import { DTYPES } from "./dtype.js";
 
 /** Commander parser for a non-negative integer option. */
-export function integer(value: string): number {
-  const parsed = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
-  }
-  return parsed;
-}
+export { integerArgument as integer } from "@pythia/core/cli";
 
 /** `--dtype` restricted to the GPT-NeoX dtype names. */
 export function dtypeOption(defaultValue?: string): Option {

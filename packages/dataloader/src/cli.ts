@@ -4,9 +4,10 @@
  * samples and batches Pythia's data order serves. Thin wiring over the library; errors are printed
  * as one line (no stack trace for user mistakes) with exit code 1, usage errors exit 2.
  */
+import { runCli } from "@pythia/core/cli";
 import { readFileSync } from "node:fs";
 import { TokenizerError } from "@pythia/tokenizer";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { batchCommand } from "./cli-batch.js";
 import { dtypeOption, integer } from "./cli-options.js";
 import { preprocessCommand } from "./cli-preprocess.js";
@@ -137,20 +138,11 @@ function readVersion(): string {
 }
 
 async function main(): Promise<void> {
-  try {
-    await createProgram().parseAsync(process.argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander already printed the message (and help); --help/--version exit 0.
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
-    } else if (DataloaderError.isInstance(error) || TokenizerError.isInstance(error)) {
-      process.stderr.write(`pythia-data: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`pythia-data: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    }
-  }
+  await runCli({
+    name: "pythia-data",
+    program: createProgram(),
+    isUserError: (error) => TokenizerError.isInstance(error),
+  });
 }
 
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {

@@ -3,27 +3,20 @@
  * `pythia-eval`: lm-evaluation-harness v0.3.0-compatible evaluation of GPT-NeoX checkpoints from the
  * shell. Thin wiring over the library; user mistakes print one line.
  */
+import { integerArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { BACKENDS, initCompute, loadCheckpoint, ModelError, type BackendName } from "@pythia/model";
+import { BACKENDS, initCompute, loadCheckpoint, type BackendName } from "@pythia/model";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { buildTaskRequests } from "./build-requests.js";
 import { checkpointRevision } from "./checkpoint-revision.js";
-import { EvalError } from "./eval-errors.js";
 import { evaluate, type EvaluateEvent } from "./evaluate.js";
 import { formatResultsTable, readResultsFile } from "./results-format.js";
 import { ScoreCache } from "./score-cache.js";
 import { sweep } from "./sweep.js";
 import { getTask, PYTHIA_TASKS } from "./task-registry.js";
 import { TfjsLoglikelihoodModel } from "./tfjs-loglikelihood-model.js";
-
-function integer(value: string): number {
-  if (!/^\d+$/.test(value.trim())) {
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
-  }
-  return Number(value);
-}
 
 function taskList(value: string): string[] {
   const names = value
@@ -87,11 +80,11 @@ function runCommand(): Command {
     .requiredOption("--tasks <names>", `comma-separated tasks (${PYTHIA_TASKS.join(",")}, wsc273)`, taskList)
     .requiredOption("--data-dir <dir>", "folder with the task files in their original formats")
     .requiredOption("--output <file>", "results JSON to write")
-    .option("--num-fewshot <k>", "few-shot examples per context", integer, 0)
-    .option("--limit <n>", "only the first n docs of each task (harness order)", integer)
-    .option("--batch-size <n>", "rows per forward pass", integer, 16)
+    .option("--num-fewshot <k>", "few-shot examples per context", integerArgument, 0)
+    .option("--limit <n>", "only the first n docs of each task (harness order)", integerArgument)
+    .option("--batch-size <n>", "rows per forward pass", integerArgument, 16)
     .option("--cache <file>", "JSONL score cache; an interrupted run resumes from it")
-    .option("--bootstrap-iters <n>", "bootstrap resamples for perplexity's stderr", integer, 100_000)
+    .option("--bootstrap-iters <n>", "bootstrap resamples for perplexity's stderr", integerArgument, 100_000)
     .option("--compare <file>", "another results JSON (e.g. Pythia's) to show deltas against")
     .addOption(backendOption())
     .action(
@@ -147,8 +140,8 @@ function requestsCommand(): Command {
     .requiredOption("--task <name>", "task name")
     .requiredOption("--data-dir <dir>", "folder with the task files in their original formats")
     .requiredOption("--out <file>", "JSONL file to write")
-    .option("--num-fewshot <k>", "few-shot examples per context", integer, 0)
-    .option("--limit <n>", "only the first n docs (harness order)", integer)
+    .option("--num-fewshot <k>", "few-shot examples per context", integerArgument, 0)
+    .option("--limit <n>", "only the first n docs (harness order)", integerArgument)
     .action((options: { task: string; dataDir: string; out: string; numFewshot: number; limit?: number }) => {
       const built = buildTaskRequests({
         task: options.task,
@@ -178,10 +171,10 @@ function sweepCommand(): Command {
     .requiredOption("--tasks <names>", "comma-separated tasks", taskList)
     .requiredOption("--data-dir <dir>", "folder with the task files in their original formats")
     .requiredOption("--output <dir>", "output folder: step{N}.json, metrics.csv, metrics.json, scores.jsonl")
-    .option("--num-fewshot <k>", "few-shot examples per context", integer, 0)
-    .option("--limit <n>", "only the first n docs of each task (harness order)", integer)
-    .option("--batch-size <n>", "rows per forward pass", integer, 16)
-    .option("--bootstrap-iters <n>", "bootstrap resamples for perplexity's stderr", integer, 100_000)
+    .option("--num-fewshot <k>", "few-shot examples per context", integerArgument, 0)
+    .option("--limit <n>", "only the first n docs of each task (harness order)", integerArgument)
+    .option("--batch-size <n>", "rows per forward pass", integerArgument, 16)
+    .option("--bootstrap-iters <n>", "bootstrap resamples for perplexity's stderr", integerArgument, 100_000)
     .addOption(backendOption())
     .action(
       async (options: {
@@ -270,23 +263,7 @@ async function main(): Promise<void> {
   for (const command of [runCommand(), requestsCommand(), sweepCommand(), tableCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
-  try {
-    await program.parseAsync(process.argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
-    } else if (
-      EvalError.isInstance(error) ||
-      ModelError.isInstance(error) ||
-      TokenizerError.isInstance(error)
-    ) {
-      process.stderr.write(`pythia-eval: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`pythia-eval: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    }
-  }
+  await runCli({ name: "pythia-eval", program, isUserError: (error) => TokenizerError.isInstance(error) });
 }
 
 await main();

@@ -4,20 +4,14 @@
  * revisions into the HF cache, verify a repository, list its revisions. Thin wiring over the library;
  * the token is read from HF_TOKEN or the token file and never printed.
  */
+import { integerArgument, runCli } from "@pythia/core/cli";
 import { existsSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { HubSyncError } from "./hub-errors.js";
 import { resolveToken, tokenFilePath } from "./hub-token.js";
 import { listRevisions, pull } from "./pull.js";
 import { pushRun, type PushEvent } from "./push.js";
 import { verifyRepo } from "./verify.js";
-
-function integer(value: string): number {
-  if (!/^\d+$/.test(value.trim())) {
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
-  }
-  return Number(value);
-}
 
 /** The token when one is configured (a malformed one is an error); undefined for anonymous reads. */
 function optionalToken(): string | undefined {
@@ -80,7 +74,7 @@ function program(): Command {
     .argument("<dir>", "run directory written by @pythia/trainer (run.json, step{N}/)")
     .requiredOption(...repoOption)
     .option(...hubUrlOption)
-    .option("--concurrency <n>", "revisions uploaded at once", integer, 2)
+    .option("--concurrency <n>", "revisions uploaded at once", integerArgument, 2)
     .option("--private", "create the repository as private")
     .option("--no-final", "do not commit the last checkpoint to main")
     .action(
@@ -152,8 +146,8 @@ function program(): Command {
       "report missing revisions and files, and revisions with byte-identical weights; exit 1 if any",
     )
     .requiredOption(...repoOption)
-    .option("--steps <n>", "expected schedule: optimizer steps (with --every)", integer)
-    .option("--every <n>", "expected schedule: checkpoint interval (with --steps)", integer)
+    .option("--steps <n>", "expected schedule: optimizer steps (with --every)", integerArgument)
+    .option("--every <n>", "expected schedule: checkpoint interval (with --steps)", integerArgument)
     .option("--json", "print the full report as JSON")
     .option(...hubUrlOption)
     .action(
@@ -205,20 +199,7 @@ function program(): Command {
 }
 
 async function main(): Promise<void> {
-  try {
-    await program().parseAsync(process.argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    if (HubSyncError.isInstance(error)) {
-      process.stderr.write(`pythia-hub: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
-  }
+  await runCli({ name: "pythia-hub", program: program() });
 }
 
 await main();

@@ -1,0 +1,67 @@
+import { Command } from "commander";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { integerArgument, integerListArgument, numberArgument, runCli } from "./cli.js";
+import { PythiaError } from "./pythia-error.js";
+
+afterEach(() => {
+  process.exitCode = undefined;
+  vi.restoreAllMocks();
+});
+
+const program = (action: (options: { n?: number; ns?: number[]; x?: number }) => void) =>
+  new Command("demo")
+    .option("--n <n>", "", integerArgument)
+    .option("--ns <list>", "", integerListArgument)
+    .option("--x <x>", "", numberArgument)
+    .configureOutput({ writeErr: () => {}, writeOut: () => {} })
+    .action(action);
+
+describe("runCli", () => {
+  it("parses arguments, and a bad value is a usage error (exit 2)", async () => {
+    let seen: unknown;
+    await runCli({
+      name: "demo",
+      program: program((o) => (seen = o)),
+      argv: ["node", "demo", "--n", "7", "--ns", "1,20", "--x", "-0.5"],
+    });
+    expect(seen).toEqual({ n: 7, ns: [1, 20], x: -0.5 });
+    expect(process.exitCode).toBeUndefined();
+    await runCli({ name: "demo", program: program(() => {}), argv: ["node", "demo", "--n", "1.5"] });
+    expect(process.exitCode).toBe(2);
+  });
+
+  it("prints a user mistake in one line (exit 1, or the error's own code) and anything else with its stack", async () => {
+    const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    await runCli({
+      name: "demo",
+      program: program(() => {
+        throw new PythiaError("INPUT", "bad file x.json: field y; fix z");
+      }),
+      argv: ["node", "demo"],
+    });
+    expect(stderr).toHaveBeenLastCalledWith("demo: bad file x.json: field y; fix z\n");
+    expect(process.exitCode).toBe(1);
+    class AppError extends Error {
+      exitCode = 3;
+    }
+    await runCli({
+      name: "demo",
+      program: program(() => {
+        throw new AppError("no such run");
+      }),
+      argv: ["node", "demo"],
+      isUserError: (e) => e instanceof AppError,
+    });
+    expect(stderr).toHaveBeenLastCalledWith("demo: no such run\n");
+    expect(process.exitCode).toBe(3);
+    await runCli({
+      name: "demo",
+      program: program(() => {
+        throw new TypeError("oops");
+      }),
+      argv: ["node", "demo"],
+    });
+    expect(String(stderr.mock.lastCall?.[0])).toMatch(/^demo: unexpected error: TypeError: oops\n {4}at /);
+    expect(process.exitCode).toBe(1);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * What every `pythia-*` command line shares: commander argument parsers that turn bad values into
+ * usage errors, and `runCli`, which runs a program with the suite's exit conventions — usage errors
+ * exit 2 (commander has printed them), user mistakes (any `PythiaError`, or what `isUserError`
+ * accepts) print one line and exit 1, anything else prints its stack and exits 1.
+ * A subpath (`@pythia/core/cli`) so that the main entry does not load commander.
+ */
+import { type Command, CommanderError, InvalidArgumentError } from "commander";
+import { PythiaError } from "./pythia-error.js";
+
+/** Commander parser for a non-negative integer. */
+export function integerArgument(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Commander parser for a finite number. */
+export function numberArgument(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed)) {
+    throw new InvalidArgumentError(`expected a number, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Commander parser for a comma-separated list of non-negative integers (`1000,2000`). */
+export function integerListArgument(value: string): number[] {
+  return value.split(",").map((part) => integerArgument(part));
+}
+
+/** Runs `program` on `argv` and sets `process.exitCode` by the suite's conventions (see the file). */
+export async function runCli(params: {
+  /** The command's name, prefixed to error lines. */
+  name: string;
+  program: Command;
+  /** @default process.argv */
+  argv?: readonly string[];
+  /** Errors besides `PythiaError`s that are user mistakes (e.g. the tokenizer's, an app's own). */
+  isUserError?: (error: unknown) => boolean;
+}): Promise<void> {
+  try {
+    await params.program.exitOverride().parseAsync([...(params.argv ?? process.argv)]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2; // --help and --version exit 0
+    } else if (PythiaError.isInstance(error) || params.isUserError?.(error) === true) {
+      const exitCode = (error as { exitCode?: unknown }).exitCode;
+      process.stderr.write(`${params.name}: ${(error as Error).message}\n`);
+      process.exitCode = typeof exitCode === "number" && exitCode > 0 ? exitCode : 1;
+    } else {
+      process.stderr.write(`${params.name}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
