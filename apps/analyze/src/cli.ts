@@ -20,7 +20,7 @@ import {
   memorizedFlags,
   memorizeCheckpointsIter,
   modelGreedyUntil,
-  openTrainingRun,
+  openCheckpointSeries,
   performanceGap,
   poissonCheck,
   poissonQqSvg,
@@ -30,6 +30,7 @@ import {
   trainTunedLens,
   writePlot,
   type ArithmeticOperation,
+  type CheckpointSeries,
   type GenderBiasResult,
   type LogitLensLayer,
 } from "@pythia/analyses";
@@ -50,16 +51,56 @@ function log(message: string): void {
   process.stderr.write(`pythia-analyze: ${message}\n`);
 }
 
+/** `--run` and the options that describe a checkpoint series without a run.json. */
+function withSeries(command: Command, rowsNeeded: boolean): Command {
+  return command
+    .requiredOption(
+      "--run <dir>",
+      "a pythia-train run, a folder of step{N}/ HF checkpoints (e.g. a converted GPT-NeoX run) or a pythia-hub pull folder",
+    )
+    .option(
+      "--data <prefix>",
+      rowsNeeded
+        ? "pre-shuffled .bin/.idx rows in training order (needed without a run.json; overrides a run's own data)"
+        : "pre-shuffled .bin/.idx rows in training order",
+    )
+    .option(
+      "--rows-per-step <n>",
+      "without a run.json: rows per optimizer step (Pythia: 1024)",
+      integerArgument,
+      1024,
+    )
+    .option(
+      "--seq-length <n>",
+      "without a run.json: sequence length, rows hold one more token (Pythia: 2048)",
+      integerArgument,
+      2048,
+    );
+}
+
+function openSeries(options: {
+  run: string;
+  data?: string;
+  rowsPerStep: number;
+  seqLength: number;
+}): Promise<CheckpointSeries> {
+  return openCheckpointSeries({
+    dir: options.run,
+    dataPrefix: options.data,
+    batchSize: options.rowsPerStep,
+    seqLength: options.seqLength,
+  });
+}
+
 async function startCompute(): Promise<void> {
   await initCompute({ backend: (process.env.PYTHIA_BACKEND as "wasm" | undefined) ?? "wasm" });
 }
 
 function memorizationCommand(): Command {
-  return new Command("memorization")
+  return withSeries(new Command("memorization"), true)
     .description(
       "memorization scores of training sequences at each checkpoint (k = 32 prompt, ℓ = 32 greedy)",
     )
-    .requiredOption("--run <dir>", "a @pythia/trainer run directory")
     .requiredOption("--out <dir>", "output directory (scores files are resumable)")
     .option(
       "--steps <list>",
@@ -74,7 +115,7 @@ function memorizationCommand(): Command {
     .action(async (options) => {
       await startCompute();
       mkdirSync(options.out, { recursive: true });
-      const run = await openTrainingRun({ dir: options.run });
+      const run = await openSeries(options);
       try {
         const iterator = memorizeCheckpointsIter({
           run,
@@ -148,14 +189,9 @@ function poissonCommand(): Command {
 }
 
 function termFrequencyCommand(): Command {
-  return new Command("term-frequency")
+  return withSeries(new Command("term-frequency"), true)
     .description("operand frequencies as of each checkpoint and arithmetic accuracy vs frequency")
-    .requiredOption(
-      "--run <dir>",
-      "a @pythia/trainer run directory (checkpoints, and its data unless --data)",
-    )
     .requiredOption("--out <dir>", "output directory (counts are cached there: a rerun resumes)")
-    .option("--data <prefix>", "a pre-shuffled .bin/.idx prefix to count instead of the run's own data")
     .option("--steps <list>", "checkpoint steps (default: all after step 0)", integerListArgument)
     .addOption(new Option("--operations <list>", "arithmetic operations").default("multiplication,addition"))
     .option("--shots <list>", "k-shot settings", integerListArgument, [0, 2, 4, 8, 16])
@@ -180,7 +216,7 @@ function termFrequencyCommand(): Command {
       }
       await startCompute();
       const tokenizer = await loadPileTokenizer();
-      const run = await openTrainingRun({ dir: options.run, dataPrefix: options.data });
+      const run = await openSeries(options);
       const steps: number[] = options.steps ?? run.checkpointSteps.filter((step) => step > 0);
       const limit: number | undefined = options.limit;
       const x1Values = Array.from({ length: Math.min(100, limit ?? 100) }, (_, i) => i);
@@ -189,7 +225,7 @@ function termFrequencyCommand(): Command {
         const frequencies = await termFrequency({
           rows: run.rows,
           checkpointSteps: steps,
-          batchSize: run.config.batchSize,
+          batchSize: run.batchSize,
           workers: options.workers,
           keys: new Set(x1Values.map(String)),
           options: { timeUnits: options.timeUnits },
@@ -426,18 +462,17 @@ async function genderBiasSeries(
 }
 
 function logitLensCommand(): Command {
-  return new Command("logit-lens")
+  return withSeries(new Command("logit-lens"), false)
     .description(
       "per-layer next-token predictions and KL to the final layer, across checkpoints, with a heatmap",
     )
-    .requiredOption("--run <dir>", "a @pythia/trainer run directory")
     .requiredOption("--text <text>", "the text to run the lens on (Pile tokenizer)")
     .requiredOption("--out <dir>", "output directory")
     .option("--steps <list>", "checkpoint steps (default: all)", integerListArgument)
     .action(async (options) => {
       await startCompute();
       const tokenizer = await loadPileTokenizer();
-      const run = await openTrainingRun({ dir: options.run });
+      const run = await openSeries(options);
       run.close();
       const steps: number[] = options.steps ?? run.checkpointSteps;
       const inputIds = tokenizer.encode(options.text);
@@ -486,20 +521,19 @@ function logitLensCommand(): Command {
 }
 
 function tunedLensCommand(): Command {
-  return new Command("tuned-lens")
+  return withSeries(new Command("tuned-lens"), true)
     .description(
       "train a tuned lens (one affine translator per layer; tuned-lens defaults) on a checkpoint, over the run's training rows",
     )
-    .requiredOption("--run <dir>", "a @pythia/trainer run directory")
     .requiredOption("--out <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
     .option("--step <n>", "checkpoint step (default: the newest)", integerArgument)
     .option("--train-steps <n>", "optimizer steps (tuned-lens: 250)", integerArgument, 250)
     .option("--batch-size <n>", "training rows per step", integerArgument, 4)
-    .option("--seq-length <n>", "tokens per row used (default: the run's sequence length)", integerArgument)
+    .option("--tokens <n>", "tokens of each row used (default: the whole row)", integerArgument)
     .option("--text <text>", "also compare the logit and tuned lens on this text (JSON + heatmap)")
     .action(async (options) => {
       await startCompute();
-      const run = await openTrainingRun({ dir: options.run });
+      const run = await openSeries(options);
       try {
         const step: number = options.step ?? (run.checkpointSteps.at(-1) as number);
         if (!run.checkpointSteps.includes(step)) {
@@ -508,8 +542,8 @@ function tunedLensCommand(): Command {
             `${options.run} has no checkpoint step${step}; saved: ${run.checkpointSteps.join(", ")}`,
           );
         }
-        const total = run.config.steps * run.config.batchSize;
-        const length: number = Math.min(options.seqLength ?? run.config.seqLength, run.config.seqLength);
+        const total = run.rowCount;
+        const length: number = Math.min(options.tokens ?? run.rowLength - 1, run.rowLength - 1);
         const batch = (index: number) =>
           run
             .rows((index * options.batchSize) % Math.max(1, total - options.batchSize + 1), options.batchSize)

@@ -2,10 +2,12 @@
 // default `pythia-train` run (pythia-14m on the bundled Tiny Shakespeare, Pythia's checkpoint series)
 // cut to CI size: 8 steps of 2 × 64 tokens, checkpoints step0, 1, 2, 4, 8.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { openTrainingRun } from "@pythia/analyses";
+import { IndexedDatasetBuilder } from "@pythia/dataloader";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -82,6 +84,49 @@ describe("pythia-analyze on a default pythia-train run", () => {
     const result = readJson(join(memOut, "poisson.json"));
     expect(result.bins).toBe(4);
     expect(readFileSync(join(memOut, "poisson-qq.svg"), "utf8")).toContain("<svg");
+  });
+
+  it("runs on a plain folder of step{N}/ checkpoints with pre-shuffled rows, as on the run itself", async () => {
+    // The shape of a GPT-NeoX run converted to HF checkpoints: no run.json, the rows in training order.
+    const series = join(out, "series");
+    mkdirSync(series, { recursive: true });
+    for (const step of [4, 8]) {
+      symlinkSync(join(runDir, `step${step}`), join(series, `step${step}`));
+    }
+    const trainingRun = await openTrainingRun({ dir: runDir });
+    const prefix = join(out, "preshuffled");
+    const builder = IndexedDatasetBuilder.create({ prefix, dtype: "uint16" });
+    for (const row of trainingRun.rows(0, 16)) {
+      builder.addItem(Array.from(row));
+      builder.endDocument();
+    }
+    builder.finalize();
+    trainingRun.close();
+    const args = ["--steps", "4,8", "--batch-size", "8"];
+    const viaRun = run(["memorization", "--run", runDir, "--out", join(out, "mem-run"), ...args]);
+    const viaSeries = run([
+      "memorization",
+      "--run",
+      series,
+      "--data",
+      prefix,
+      "--rows-per-step",
+      "2",
+      "--seq-length",
+      "64",
+      "--out",
+      join(out, "mem-series"),
+      ...args,
+    ]);
+    expect(viaSeries.code).toBe(0);
+    expect(viaRun.code).toBe(0);
+    for (const step of [4, 8]) {
+      const file = `memorization-step${step}.scores`;
+      expect(readFileSync(join(out, "mem-series", file))).toEqual(readFileSync(join(out, "mem-run", file)));
+    }
+    const missing = run(["memorization", "--run", series, "--out", join(out, "mem-none")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("holds checkpoints but no training data");
   });
 
   it("term frequency (worker threads, resumable counts) and arithmetic accuracy per checkpoint", () => {
@@ -175,7 +220,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
   it("tuned lens: trains translators on a checkpoint, saves them, compares with the logit lens", () => {
     const tlOut = join(out, "tl");
     const args = ["tuned-lens", "--run", runDir, "--out", tlOut, "--train-steps", "3", "--batch-size", "2"];
-    const result = run([...args, "--seq-length", "32", "--text", "He said that 3 times 4 is 12"]);
+    const result = run([...args, "--tokens", "32", "--text", "He said that 3 times 4 is 12"]);
     expect(result.stderr).toContain("lens step 3");
     expect(result.code).toBe(0);
     expect(readJson(join(tlOut, "tuned-lens-step8", "config.json"))).toMatchObject({

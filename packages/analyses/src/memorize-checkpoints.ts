@@ -2,11 +2,11 @@ import { join } from "node:path";
 import { loadCheckpoint } from "@pythia/model";
 import { AnalysisError } from "./analysis-error.js";
 import { memorizationIter, modelGreedyContinuation, type MemorizationEvent } from "./memorization.js";
-import type { TrainingRun } from "./training-run.js";
+import type { CheckpointSeries } from "./training-run.js";
 
 /** Parameters of `memorizeCheckpointsIter`. */
 export interface MemorizeCheckpointsParams {
-  run: TrainingRun;
+  run: CheckpointSeries;
   /** @default every complete checkpoint after step 0 */
   steps?: readonly number[];
   /** @default 0 */
@@ -44,10 +44,10 @@ export async function* memorizeCheckpointsIter(
   const start = params.start ?? 0;
   const k = params.promptLength ?? 32;
   const l = params.continuationLength ?? 32;
-  if (run.config.seqLength + 1 < k + l) {
+  if (run.rowLength < k + l) {
     throw new AnalysisError(
       "INPUT",
-      `${run.dir}: rows hold ${run.config.seqLength + 1} tokens, fewer than k + ℓ = ${k + l}; lower --prompt-length/--continuation-length`,
+      `${run.dir}: rows hold ${run.rowLength} tokens, fewer than k + ℓ = ${k + l}; lower --prompt-length/--continuation-length`,
     );
   }
   const results: CheckpointMemorization[] = [];

@@ -1,22 +1,37 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { IndexedDataset } from "@pythia/dataloader";
 import { completeCheckpoints, openBatchSource, type TrainConfig, type TrainingData } from "@pythia/trainer";
 import { AnalysisError } from "./analysis-error.js";
 
-/** A `@pythia/trainer` run directory opened for analysis: its config, data and checkpoints. */
-export interface TrainingRun {
+/**
+ * Checkpoints in step order and the training rows they saw: a `@pythia/trainer` run, or any series of
+ * Hugging Face GPT-NeoX checkpoints (a GPT-NeoX run converted to HF, Pythia pulled from the Hub) read
+ * with the pre-shuffled data they were trained on.
+ */
+export interface CheckpointSeries {
   dir: string;
-  config: TrainConfig;
-  data: TrainingData;
-  /** Steps of the complete checkpoints, oldest first. */
+  /** Steps of the checkpoints, oldest first. */
   checkpointSteps: number[];
-  /** `<dir>/step{N}`. */
+  /** The checkpoint directory of `step`. */
   checkpointDir(step: number): string;
-  /** Training rows (each `seqLength + 1` tokens) `[start, start + count)` in training order. */
+  /** Rows per optimizer step. */
+  batchSize: number;
+  /** Tokens per row (sequence length + 1). */
+  rowLength: number;
+  /** Training rows available (0 when the series has no data). */
+  rowCount: number;
+  /** Training rows `[start, start + count)` in training order. */
   rows(start: number, count: number): Int32Array[];
   /** Rows trained on up to and including optimizer step `step` (= step × batchSize). */
   seenAt(step: number): number;
   close(): void;
+}
+
+/** A `@pythia/trainer` run directory opened for analysis: its config, data and checkpoints. */
+export interface TrainingRun extends CheckpointSeries {
+  config: TrainConfig;
+  data: TrainingData;
 }
 
 /** The `run.json` fields this package reads. */
@@ -91,6 +106,9 @@ export async function openTrainingRun(params: {
     data,
     checkpointSteps,
     checkpointDir: (step) => join(params.dir, `step${step}`),
+    batchSize: config.batchSize,
+    rowLength: width,
+    rowCount: config.steps * config.batchSize,
     rows(start, count) {
       const limit = config.steps * config.batchSize;
       if (start < 0 || start + count > limit) {
@@ -110,4 +128,111 @@ export async function openTrainingRun(params: {
     seenAt: (step) => step * config.batchSize,
     close: () => source.close(),
   };
+}
+
+/** Parameters of `openCheckpointSeries`. */
+export interface OpenCheckpointSeriesParams {
+  /** A `@pythia/trainer` run, a folder of `step{N}/` HF checkpoints, or a `pythia-hub pull` cache folder. */
+  dir: string;
+  /** Pre-shuffled `.bin/.idx` rows in training order (required for row-based analyses without a run). */
+  dataPrefix?: string;
+  /** Rows per step without a run.json. @default 1024 (Pythia) */
+  batchSize?: number;
+  /** Sequence length without a run.json (rows hold one more token). @default 2048 (Pythia) */
+  seqLength?: number;
+}
+
+/**
+ * Opens a checkpoint series. With `run.json` it is `openTrainingRun`; otherwise the checkpoints are
+ * the `step{N}/` folders holding a `config.json`, or the `refs/step{N}` → `snapshots/<commit>/`
+ * revisions of a Hugging Face cache folder, and the rows come from `dataPrefix`.
+ * @throws AnalysisError (`RUN`) when the folder holds no checkpoints.
+ */
+export async function openCheckpointSeries(params: OpenCheckpointSeriesParams): Promise<CheckpointSeries> {
+  if (existsSync(join(params.dir, "run.json"))) {
+    return openTrainingRun({ dir: params.dir, dataPrefix: params.dataPrefix });
+  }
+  const dirs = checkpointFolders(params.dir);
+  const checkpointSteps = [...dirs.keys()].sort((a, b) => a - b);
+  if (checkpointSteps.length === 0) {
+    throw new AnalysisError(
+      "RUN",
+      `${params.dir}: no run.json, no step{N}/ folders with a config.json and no refs/step{N} of a Hugging Face cache; pass a pythia-train run, a folder of step{N}/ HF checkpoints, or a pythia-hub pull folder`,
+    );
+  }
+  const batchSize = params.batchSize ?? 1024;
+  const rowLength = (params.seqLength ?? 2048) + 1;
+  for (const [name, value] of [
+    ["batchSize", batchSize],
+    ["seqLength", rowLength - 1],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new AnalysisError("INPUT", `${name} must be a positive integer, got ${value}`);
+    }
+  }
+  const dataset = params.dataPrefix === undefined ? null : IndexedDataset.open(params.dataPrefix);
+  const rowCount = dataset === null ? 0 : Math.floor(dataset.tokenCount / rowLength);
+  return {
+    dir: params.dir,
+    checkpointSteps,
+    checkpointDir: (step) => {
+      const dir = dirs.get(step);
+      if (dir === undefined) {
+        throw new AnalysisError(
+          "INPUT",
+          `${params.dir}: no checkpoint step${step} (have ${checkpointSteps.join(", ")})`,
+        );
+      }
+      return dir;
+    },
+    batchSize,
+    rowLength,
+    rowCount,
+    rows(start, count) {
+      if (dataset === null) {
+        throw new AnalysisError(
+          "INPUT",
+          `${params.dir} holds checkpoints but no training data; pass the pre-shuffled .bin/.idx prefix they were trained on (--data PREFIX)`,
+        );
+      }
+      if (start < 0 || start + count > rowCount) {
+        throw new AnalysisError(
+          "INPUT",
+          `${params.dataPrefix}: rows [${start}, ${start + count}) are outside its ${rowCount} rows of ${rowLength} tokens`,
+        );
+      }
+      const tokens = dataset.readTokens(start * rowLength, count * rowLength);
+      return Array.from({ length: count }, (_, i) =>
+        Int32Array.from(tokens.subarray(i * rowLength, (i + 1) * rowLength) as ArrayLike<number>, Number),
+      );
+    },
+    seenAt: (step) => step * batchSize,
+    close: () => dataset?.close(),
+  };
+}
+
+/** step → checkpoint folder: `step{N}/config.json`, or a Hugging Face cache's `refs/step{N}`. */
+function checkpointFolders(dir: string): Map<number, string> {
+  const out = new Map<number, string>();
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    return out;
+  }
+  for (const name of readdirSync(dir)) {
+    const match = /^step(\d+)$/.exec(name);
+    if (match !== null && existsSync(join(dir, name, "config.json"))) {
+      out.set(Number(match[1]), join(dir, name));
+    }
+  }
+  const refs = join(dir, "refs");
+  if (out.size === 0 && existsSync(refs)) {
+    for (const name of readdirSync(refs)) {
+      const match = /^step(\d+)$/.exec(name);
+      const snapshot =
+        match === null ? null : join(dir, "snapshots", readFileSync(join(refs, name), "utf8").trim());
+      if (match !== null && snapshot !== null && existsSync(join(snapshot, "config.json"))) {
+        out.set(Number(match[1]), snapshot);
+      }
+    }
+  }
+  return out;
 }
