@@ -14,6 +14,7 @@ import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import {
   completeCheckpoints,
   parseTrainConfig,
+  toNeoxTrainingYaml,
   train,
   type TrainConfig,
   type TrainingData,
@@ -22,7 +23,7 @@ import { HubUploader, resolveToken } from "@pythia/hub";
 import { Command, Option } from "commander";
 import { writeBundledCorpusDocuments } from "./bundled-corpus.js";
 import { CliError } from "./cli-error.js";
-import { toNeoxTrainingYaml } from "./neox-config.js";
+
 import { plotLossCurve, readMetrics } from "./plot.js";
 import { createProgressDisplay, formatDuration, type ProgressDisplay } from "./progress.js";
 import { finalReport } from "./report.js";

@@ -7,10 +7,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { GPTNeoXConfig } from "@pythia/model";
 import { pythiaPreset } from "@pythia/model";
-import type { TrainConfig, TrainConfigInput, TrainingData } from "@pythia/trainer";
+import {
+  readNeoxConfigFile,
+  type TrainConfig,
+  type TrainConfigInput,
+  type TrainingData,
+} from "@pythia/trainer";
 import { BUNDLED_CORPUS_NAME } from "./bundled-corpus.js";
 import { CliError } from "./cli-error.js";
-import { readNeoxConfigFile } from "./neox-config.js";
 
 /** What the command line says (commander's option values; unset flags are undefined). */
 export interface CliOptions {

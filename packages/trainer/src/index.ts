@@ -6,3 +6,5 @@ export * from "./training-errors.js";
 export * from "./training-checkpoint.js";
 export * from "./batch-source.js";
 export * from "./trainer.js";
+export * from "./neox-training-format.js";
+export * from "./neox-training-config.js";

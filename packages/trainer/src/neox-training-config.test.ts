@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pythiaPreset } from "@pythia/model";
-import { parseTrainConfig } from "@pythia/trainer";
+import { parseTrainConfig } from "./trainer.js";
 import { describe, expect, it } from "vitest";
-import { readNeoxConfigFile, toNeoxTrainingYaml } from "./neox-config.js";
+import { readNeoxConfigFile, toNeoxTrainingYaml } from "./neox-training-config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pythia-train-neox-"));
 function yamlFile(name: string, text: string): string {
@@ -113,7 +113,7 @@ describe("GPT-NeoX YAML", () => {
       ),
     ).toThrow(/sgd\.yml: optimizer type "SGD" is not supported/);
     expect(() => readNeoxConfigFile(join(dir, "missing.yml"))).toThrow(
-      /cannot read --neox-config .*missing\.yml \(ENOENT\)/,
+      /cannot read the GPT-NeoX config .*missing\.yml \(ENOENT\)/,
     );
   });
 });

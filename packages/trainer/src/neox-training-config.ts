@@ -1,41 +1,46 @@
 /**
- * GPT-NeoX YAML ↔ a pythia-train run: the training keys read from `--neox-config`, and the YAML that
- * `--export-neox-config` writes (model keys from `@pythia/model`'s `toNeoxYaml`, the rest named as in
- * Pythia's configs). Wire-format mapping only; the model part is `fromNeoxYaml` / `toNeoxYaml`.
+ * GPT-NeoX training YAML ↔ a training configuration: the training keys a GPT-NeoX (Pythia) config
+ * states, and a YAML that trains the same run with GPT-NeoX + DeepSpeed (model keys from
+ * `@pythia/model`'s `toNeoxYaml`, the rest named as in Pythia's configs). Wire-format mapping only;
+ * the model part is `fromNeoxYaml` / `toNeoxYaml`.
  */
 import { readFileSync } from "node:fs";
 import { fromNeoxYaml, toNeoxYaml, type GPTNeoXConfig } from "@pythia/model";
-import { checkpointSteps, type TrainConfig, type TrainConfigInput } from "@pythia/trainer";
+import { checkpointSteps } from "@pythia/core";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { CliError } from "./cli-error.js";
 import type { NeoxTrainingFormat } from "./neox-training-format.js";
+import type { TrainConfig, TrainConfigInput } from "./train-config.js";
+import { TrainingError } from "./training-errors.js";
 
 /** The training settings a GPT-NeoX YAML states (absent keys stay undefined). */
 export type NeoxTrainingSettings = Partial<Omit<TrainConfigInput, "model">>;
 
-/** A `--neox-config` file: the model it describes and the training settings it states. */
+/** A GPT-NeoX config file: the model it describes and the training settings it states. */
 export interface NeoxConfigFile {
   model: GPTNeoXConfig;
   training: NeoxTrainingSettings;
 }
 
-/** Reads a GPT-NeoX YAML (Pythia's `.yml` files parse as-is). */
+/**
+ * Reads a GPT-NeoX YAML (Pythia's `.yml` files parse as-is): the model and the training settings.
+ * @throws TrainingError (`CONFIG`) naming the file and key; ModelError for bad model keys.
+ */
 export function readNeoxConfigFile(path: string): NeoxConfigFile {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new CliError(1, `cannot read --neox-config ${path} (${code})`);
+    throw new TrainingError("CONFIG", `cannot read the GPT-NeoX config ${path} (${code})`);
   }
   let yaml: unknown;
   try {
     yaml = parseYaml(text);
   } catch (error) {
-    throw new CliError(1, `${path}: not valid YAML (${(error as Error).message.split("\n")[0]})`);
+    throw new TrainingError("CONFIG", `${path}: not valid YAML (${(error as Error).message.split("\n")[0]})`);
   }
   if (typeof yaml !== "object" || yaml === null || Array.isArray(yaml)) {
-    throw new CliError(1, `${path}: expected a mapping of GPT-NeoX arguments`);
+    throw new TrainingError("CONFIG", `${path}: expected a mapping of GPT-NeoX arguments`);
   }
   const model = fromNeoxYaml({ yaml: yaml as Record<string, unknown>, source: path });
   return { model, training: readTrainingKeys(yaml as Record<string, unknown>, path) };
@@ -50,22 +55,22 @@ function readTrainingKeys(yaml: Record<string, unknown>, path: string): NeoxTrai
       return undefined;
     }
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      throw new CliError(1, `${path}: "${key}" must be a number, got ${JSON.stringify(value)}`);
+      throw new TrainingError("CONFIG", `${path}: "${key}" must be a number, got ${JSON.stringify(value)}`);
     }
     return value;
   };
   const optimizer = keys.get("optimizer") as NeoxTrainingFormat["optimizer"] | undefined;
   const params = optimizer?.params ?? {};
   if (optimizer?.type !== undefined && !/^adam(w)?$/i.test(optimizer.type)) {
-    throw new CliError(
-      1,
+    throw new TrainingError(
+      "CONFIG",
       `${path}: optimizer type "${optimizer.type}" is not supported (pythia-train trains with AdamW, as Pythia's "Adam" with weight decay)`,
     );
   }
   const lrDecayStyle = keys.get("lr_decay_style");
   if (lrDecayStyle !== undefined && lrDecayStyle !== "cosine") {
-    throw new CliError(
-      1,
+    throw new TrainingError(
+      "CONFIG",
       `${path}: lr-decay-style "${String(lrDecayStyle)}" is not supported (only cosine, as in Pythia)`,
     );
   }
