@@ -34,7 +34,8 @@ import {
   type GenderBiasResult,
   type LogitLensLayer,
 } from "@pythia/analyses";
-import { initCompute, loadCheckpoint } from "@pythia/model";
+import { loadCheckpoint } from "@pythia/model";
+import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
 import { lineChartSvg } from "@pythia/plots";
 import { completeCheckpoints } from "@pythia/trainer";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
@@ -92,8 +93,8 @@ function openSeries(options: {
   });
 }
 
-async function startCompute(): Promise<void> {
-  await initCompute({ backend: (process.env.PYTHIA_BACKEND as "wasm" | undefined) ?? "wasm" });
+async function startCompute(options: { backend?: string; threads?: number }): Promise<void> {
+  await startComputeFromOptions({ options, write: log });
 }
 
 function memorizationCommand(): Command {
@@ -113,10 +114,10 @@ function memorizationCommand(): Command {
     .option("--continuation-length <l>", "generated tokens", integerArgument, 32)
     .option("--batch-size <n>", "sequences per generation batch", integerArgument, 16)
     .action(async (options) => {
-      await startCompute();
-      mkdirSync(options.out, { recursive: true });
       const run = await openSeries(options);
+      mkdirSync(options.out, { recursive: true });
       try {
+        await startCompute(options);
         const iterator = memorizeCheckpointsIter({
           run,
           steps: options.steps,
@@ -214,9 +215,9 @@ function termFrequencyCommand(): Command {
           throw new AnalysisError("INPUT", `unknown operation "${operation}" (multiplication, addition)`);
         }
       }
-      await startCompute();
-      const tokenizer = await loadPileTokenizer();
       const run = await openSeries(options);
+      await startCompute(options);
+      const tokenizer = await loadPileTokenizer();
       const steps: number[] = options.steps ?? run.checkpointSteps.filter((step) => step > 0);
       const limit: number | undefined = options.limit;
       const x1Values = Array.from({ length: Math.min(100, limit ?? 100) }, (_, i) => i);
@@ -306,7 +307,7 @@ function interveneCommand(): Command {
       if (!(options.percent > 0 && options.percent <= 100)) {
         throw new AnalysisError("INPUT", `--percent must be in (0, 100], got ${options.percent}`);
       }
-      await startCompute();
+      await startCompute(options);
       let steps = 0;
       let logged = false;
       const summary = await interventionRun({
@@ -364,7 +365,7 @@ function genderBiasCommand(): Command {
       if (options.run !== undefined && options.compareRun === undefined) {
         throw new AnalysisError("INPUT", "--run needs --compare-run (the intervened run to compare with)");
       }
-      await startCompute();
+      await startCompute(options);
       const tokenizer = await loadPileTokenizer();
       const evaluate = async (dir: string) => {
         const model = await loadCheckpoint({ dir, trainable: false });
@@ -470,10 +471,10 @@ function logitLensCommand(): Command {
     .requiredOption("--out <dir>", "output directory")
     .option("--steps <list>", "checkpoint steps (default: all)", integerListArgument)
     .action(async (options) => {
-      await startCompute();
-      const tokenizer = await loadPileTokenizer();
       const run = await openSeries(options);
       run.close();
+      await startCompute(options);
+      const tokenizer = await loadPileTokenizer();
       const steps: number[] = options.steps ?? run.checkpointSteps;
       const inputIds = tokenizer.encode(options.text);
       if (inputIds.length === 0) {
@@ -532,9 +533,9 @@ function tunedLensCommand(): Command {
     .option("--tokens <n>", "tokens of each row used (default: the whole row)", integerArgument)
     .option("--text <text>", "also compare the logit and tuned lens on this text (JSON + heatmap)")
     .action(async (options) => {
-      await startCompute();
       const run = await openSeries(options);
       try {
+        await startCompute(options);
         const step: number = options.step ?? (run.checkpointSteps.at(-1) as number);
         if (!run.checkpointSteps.includes(step)) {
           throw new AnalysisError(
@@ -630,6 +631,9 @@ async function main(argv: string[]): Promise<void> {
     logitLensCommand(),
     tunedLensCommand(),
   ]) {
+    if (command.name() !== "poisson") {
+      command.addOption(backendOption()).addOption(threadsOption());
+    }
     program.addCommand(command.exitOverride());
   }
   await runCli({

@@ -8,7 +8,8 @@ import { integerArgument, numberArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
-import { BACKENDS, initCompute, parameterCount, type BackendName } from "@pythia/model";
+import { parameterCount } from "@pythia/model";
+import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
 import { TokenizerError } from "@pythia/tokenizer";
 import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import {
@@ -82,12 +83,8 @@ function buildProgram(version: string): Command {
     .option("--out <dir>", "run directory (default: runs/<model>-<date>-<time>)")
     .option("--resume", "continue the run in --out from its newest checkpoint, with its settings")
     .addOption(int("--seed <n>", `seed of the weights and the data order (default: ${DEFAULTS.seed})`))
-    .addOption(
-      new Option("--backend <name>", "tfjs backend (default: PYTHIA_BACKEND or the best available)").choices([
-        "auto",
-        ...BACKENDS,
-      ]),
-    )
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .option(
       "--push-to-hub <repo>",
       "upload each checkpoint to the Hugging Face Hub as branch step{N} while training (token: HF_TOKEN)",
@@ -135,11 +132,7 @@ async function trainCommand(options: CliOptions): Promise<void> {
       await exportNeoxConfig(plan, config, options.exportNeoxConfig, controller.signal);
       return;
     }
-    const compute = await initCompute({ backend: options.backend as BackendName | "auto" | undefined });
-    const wasm = compute.wasm
-      ? ` (SIMD ${compute.wasm.simd ? "on" : "off"}, ${compute.wasm.threads} thread${compute.wasm.threads === 1 ? "" : "s"})`
-      : "";
-    process.stderr.write(`${NAME}: backend ${compute.backend}${wasm}\n`);
+    await startComputeFromOptions({ options, write: (line) => process.stderr.write(`${NAME}: ${line}\n`) });
     const data = await prepareData(plan, controller.signal);
     const uploader =
       options.pushToHub === undefined

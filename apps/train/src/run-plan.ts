@@ -33,6 +33,7 @@ export interface CliOptions {
   resume?: boolean;
   seed?: number;
   backend?: string;
+  threads?: number;
   pushToHub?: string;
   hubUrl: string;
   exportNeoxConfig?: string;

@@ -6,9 +6,10 @@
 import { integerArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { BACKENDS, initCompute, loadCheckpoint, type BackendName } from "@pythia/model";
+import { loadCheckpoint } from "@pythia/model";
+import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { buildTaskRequests } from "./build-requests.js";
 import { checkpointRevision } from "./checkpoint-revision.js";
 import { evaluate, type EvaluateEvent } from "./evaluate.js";
@@ -33,15 +34,11 @@ function taskList(value: string): string[] {
   return names;
 }
 
-const backendOption = () =>
-  new Option("--backend <name>", "tfjs backend (default: PYTHIA_BACKEND or the best available)").choices([
-    "auto",
-    ...BACKENDS,
-  ]);
-
-async function startCompute(backend: string | undefined): Promise<string> {
-  const info = await initCompute({ backend: backend as BackendName | "auto" | undefined });
-  process.stderr.write(`pythia-eval: backend ${info.backend}\n`);
+async function startCompute(options: { backend?: string; threads?: number }): Promise<string> {
+  const info = await startComputeFromOptions({
+    options,
+    write: (line) => process.stderr.write(`pythia-eval: ${line}\n`),
+  });
   return info.backend;
 }
 
@@ -87,6 +84,7 @@ function runCommand(): Command {
     .option("--bootstrap-iters <n>", "bootstrap resamples for perplexity's stderr", integerArgument, 100_000)
     .option("--compare <file>", "another results JSON (e.g. Pythia's) to show deltas against")
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action(
       async (options: {
         checkpoint: string;
@@ -102,7 +100,7 @@ function runCommand(): Command {
         backend?: string;
       }) => {
         const compare = options.compare === undefined ? undefined : readResultsFile(options.compare);
-        const backend = await startCompute(options.backend);
+        const backend = await startCompute(options);
         const tokenizer = await loadPileTokenizer();
         const model = await loadCheckpoint({ dir: options.checkpoint, trainable: false });
         const scorer = new TfjsLoglikelihoodModel({ model });
@@ -176,6 +174,7 @@ function sweepCommand(): Command {
     .option("--batch-size <n>", "rows per forward pass", integerArgument, 16)
     .option("--bootstrap-iters <n>", "bootstrap resamples for perplexity's stderr", integerArgument, 100_000)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action(
       async (options: {
         run: string;
@@ -188,7 +187,7 @@ function sweepCommand(): Command {
         bootstrapIters: number;
         backend?: string;
       }) => {
-        await startCompute(options.backend);
+        await startCompute(options);
         const tokenizer = await loadPileTokenizer();
         const printers = new Map<number, (event: EvaluateEvent) => void>();
         const result = await sweep({

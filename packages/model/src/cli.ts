@@ -6,53 +6,22 @@
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { integerArgument, numberArgument, runCli } from "@pythia/core/cli";
+import { Command, Option } from "commander";
+import { backendOption, startComputeFromOptions, threadsOption } from "./cli-options.js";
 import { loadCheckpoint } from "./checkpoint.js";
-import { BACKENDS, initCompute, type BackendName } from "./compute.js";
 import { parameterCount, pythiaPreset } from "./config.js";
 import { generate } from "./generate.js";
+import { initCompute } from "./compute.js";
 import { nextTokenLoss } from "./gpt-neox.js";
 import { ModelError } from "./model-errors.js";
 import { writeSafetensors } from "./safetensors.js";
 
-function integer(value: string): number {
-  if (!/^\d+$/.test(value.trim())) {
-    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
-  }
-  return Number(value);
-}
-
-function number(value: string): number {
-  const parsed = Number(value);
-  if (value.trim() === "" || !Number.isFinite(parsed)) {
-    throw new InvalidArgumentError(`expected a number, got "${value}"`);
-  }
-  return parsed;
-}
-
-const backendOption = () =>
-  new Option("--backend <name>", "tfjs backend (default: PYTHIA_BACKEND or the best available)").choices([
-    "auto",
-    ...BACKENDS,
-  ]);
-
-const threadsOption = () =>
-  new Option(
-    "--threads <n>",
-    "wasm backend: threads for the matrix products (default: PYTHIA_WASM_THREADS or 1)",
-  ).argParser(integer);
-
 async function startCompute(options: { backend?: string; threads?: number }): Promise<void> {
-  const info = await initCompute({
-    backend: options.backend as BackendName | "auto" | undefined,
-    threads: options.threads,
+  await startComputeFromOptions({
+    options,
+    write: (line) => process.stderr.write(`pythia-model: ${line}\n`),
   });
-  process.stderr.write(
-    `pythia-model: backend ${info.backend}${info.wasm ? ` (simd ${info.wasm.simd}, threads ${info.wasm.threads})` : ""}\n`,
-  );
-  if (info.wasm?.threadsFallback !== undefined) {
-    process.stderr.write(`pythia-model: ${info.wasm.threadsFallback}\n`);
-  }
 }
 
 /** tokens.json: `{"input_ids": [[...], ...]}` or a bare array of equal-length arrays. */
@@ -148,19 +117,21 @@ function generateCommand(): Command {
     .requiredOption("--checkpoint <dir>", "HF checkpoint directory")
     .requiredOption("--prompt <text>", "the prompt")
     .addOption(
-      new Option("--max-new-tokens <n>", "tokens to generate at most").argParser(integer).default(32),
+      new Option("--max-new-tokens <n>", "tokens to generate at most").argParser(integerArgument).default(32),
     )
     .addOption(
-      new Option("--temperature <t>", "sampling temperature (0: greedy)").argParser(number).default(0),
+      new Option("--temperature <t>", "sampling temperature (0: greedy)")
+        .argParser(numberArgument)
+        .default(0),
     )
-    .addOption(new Option("--top-k <k>", "sample among the k most likely tokens").argParser(integer))
-    .addOption(new Option("--top-p <p>", "nucleus sampling threshold").argParser(number))
-    .addOption(new Option("--seed <n>", "sampler seed").argParser(integer).default(0))
+    .addOption(new Option("--top-k <k>", "sample among the k most likely tokens").argParser(integerArgument))
+    .addOption(new Option("--top-p <p>", "nucleus sampling threshold").argParser(numberArgument))
+    .addOption(new Option("--seed <n>", "sampler seed").argParser(integerArgument).default(0))
     .addOption(
       new Option(
         "--min-length <n>",
         "ban <|endoftext|> until prompt + output reach n tokens (HF min_length)",
-      ).argParser(integer),
+      ).argParser(integerArgument),
     )
     .option("--stop <string...>", "stop when the output contains one of these")
     .addOption(backendOption())
@@ -228,19 +199,7 @@ async function main(): Promise<void> {
   for (const command of [logitsCommand(), infoCommand(), generateCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
-  try {
-    await program.parseAsync(process.argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode === 0 ? 0 : 2;
-    } else if (ModelError.isInstance(error) || TokenizerError.isInstance(error)) {
-      process.stderr.write(`pythia-model: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`pythia-model: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    }
-  }
+  await runCli({ name: "pythia-model", program, isUserError: (error) => TokenizerError.isInstance(error) });
 }
 
 await main();

@@ -154,7 +154,7 @@ describe("pythia-model --threads (a child process)", () => {
     const two = logits(2);
     expect(two.signal, `killed after ${two.seconds} s: the pthread workers kept it alive`).toBeNull();
     expect(two.status, two.stderr).toBe(0);
-    expect(two.stderr).toContain("threads 2");
+    expect(two.stderr).toContain("2 threads");
     const one = logits(1);
     expect(one.status, one.stderr).toBe(0);
     const [a, b] = await Promise.all([readSafetensors(two.out), readSafetensors(one.out)]);
@@ -168,7 +168,7 @@ describe("pythia-model --threads (a child process)", () => {
   it("falls back to 1 thread, saying why, when the threaded build cannot start", () => {
     const result = logits(2, ["--no-harmony-sharedarraybuffer"]);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).toContain("threads 1");
+    expect(result.stderr).toContain("1 thread)");
     expect(result.stderr).toContain(
       "the multi-threaded wasm build could not start (SharedArrayBuffer is not available); running 1 thread",
     );

@@ -1,0 +1,53 @@
+/**
+ * The compute options every `pythia-*` command takes (`--backend`, `--threads`) and the start-up line
+ * that says which backend runs. A subpath (`@pythia/model/cli-options`) so that library users of the
+ * main entry do not load commander.
+ */
+import { Option } from "commander";
+import { integerArgument } from "@pythia/core/cli";
+import { BACKENDS, initCompute, type BackendName, type ComputeInfo } from "./compute.js";
+
+/** `--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu`. */
+export function backendOption(): Option {
+  return new Option(
+    "--backend <name>",
+    "tfjs backend (default: PYTHIA_BACKEND or the best available)",
+  ).choices(["auto", ...BACKENDS]);
+}
+
+/** `--threads <n>` for the wasm backend's matrix products. */
+export function threadsOption(): Option {
+  return new Option(
+    "--threads <n>",
+    "wasm backend: threads for the matrix products (default: PYTHIA_WASM_THREADS or 1)",
+  ).argParser(integerArgument);
+}
+
+/** One line naming the backend, e.g. `backend wasm (SIMD on, 2 threads)`. */
+export function describeCompute(info: ComputeInfo): string {
+  const wasm = info.wasm
+    ? ` (SIMD ${info.wasm.simd ? "on" : "off"}, ${info.wasm.threads} thread${info.wasm.threads === 1 ? "" : "s"})`
+    : "";
+  return `backend ${info.backend}${wasm}`;
+}
+
+/**
+ * `initCompute` from the parsed `--backend` / `--threads`, then `write`s which backend runs (and why
+ * fewer threads run than asked, when that happens).
+ */
+export async function startComputeFromOptions(params: {
+  options: { backend?: string; threads?: number };
+  /** Used when `--backend` is absent. @default PYTHIA_BACKEND, else the best available */
+  defaultBackend?: BackendName | "auto";
+  write: (line: string) => void;
+}): Promise<ComputeInfo> {
+  const info = await initCompute({
+    backend: (params.options.backend ?? params.defaultBackend) as BackendName | "auto" | undefined,
+    threads: params.options.threads,
+  });
+  params.write(describeCompute(info));
+  if (info.wasm?.threadsFallback !== undefined) {
+    params.write(info.wasm.threadsFallback);
+  }
+  return info;
+}
