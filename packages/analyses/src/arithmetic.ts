@@ -5,9 +5,10 @@
  * "\n" (16 tokens at most); the prediction is the first 1–5 digit number of the generation.
  */
 import { drain, PythonRandom } from "@pythia/core";
-import { generate, type GPTNeoXModel } from "@pythia/model";
+import type { GPTNeoXModel } from "@pythia/model";
 import type { Tokenizer } from "@pythia/tokenizer";
 import { AnalysisError } from "./analysis-error.js";
+import { greedyDecodeBatch } from "./greedy-batch.js";
 
 /** The two arithmetic operations. */
 export type ArithmeticOperation = "multiplication" | "addition";
@@ -98,34 +99,67 @@ export function extractFirstNumber(text: string): string {
   return /\d{1,5}/.exec(text)?.[0] ?? "";
 }
 
-/** A greedy-until function: prompt text → generated text (stopped at the stop string, excluded). */
-export type GreedyUntil = (prompt: string) => Promise<string>;
+/**
+ * A greedy-until function: prompt text → generated text, cut before the stop string. `batch`, when
+ * present, does many prompts at once with the same results.
+ */
+export interface GreedyUntil {
+  (prompt: string): Promise<string>;
+  batch?: (prompts: readonly string[]) => Promise<string[]>;
+}
 
 /**
- * Greedy decoding with `@pythia/model`'s `generate` until `stop` (default "\n") or `maxNewTokens`
- * (default 16); the prompt is truncated from the left to fit the model's positions.
+ * Greedy decoding until `stop` (default "\n") or `maxNewTokens` (default 16), as the harness's
+ * `greedy_until` with HF `generate`: the end-of-document token does not stop it (the stop string
+ * does), the text keeps special tokens, and prompts are cut from the left to fit the model's
+ * positions. `batch` groups prompts of equal token length (no padding, so each prompt gets exactly
+ * its unbatched continuation), `batchSize` at a time (default 32).
  */
 export function modelGreedyUntil(
   model: GPTNeoXModel,
   tokenizer: Tokenizer,
-  options: { stop?: string; maxNewTokens?: number } = {},
-): GreedyUntil {
+  options: { stop?: string; maxNewTokens?: number; batchSize?: number } = {},
+): GreedyUntil & { batch: (prompts: readonly string[]) => Promise<string[]> } {
   const stop = options.stop ?? "\n";
   const maxNewTokens = options.maxNewTokens ?? 16;
-  return async (prompt) => {
-    const ids = tokenizer.encode(prompt);
-    const room = model.config.maxPositionEmbeddings - maxNewTokens;
-    const result = await generate({
-      model,
-      inputIds: ids.length > room ? ids.slice(ids.length - room) : ids,
-      maxNewTokens,
-      stopStrings: [stop],
-      tokenizer,
-    });
-    const text = result.text ?? "";
+  const batchSize = options.batchSize ?? 32;
+  const room = model.config.maxPositionEmbeddings - maxNewTokens;
+  const cut = (text: string) => {
     const at = text.indexOf(stop);
     return at === -1 ? text : text.slice(0, at);
   };
+  const batch = async (prompts: readonly string[]): Promise<string[]> => {
+    const encoded = prompts.map((prompt) => {
+      const ids = tokenizer.encode(prompt);
+      if (ids.length === 0) {
+        throw new AnalysisError(
+          "INPUT",
+          `greedy until: the prompt ${JSON.stringify(prompt)} encodes to no tokens`,
+        );
+      }
+      return ids.length > room ? ids.slice(ids.length - room) : ids;
+    });
+    const byLength = new Map<number, number[]>();
+    encoded.forEach((ids, i) => byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]));
+    const out = new Array<string>(prompts.length);
+    for (const members of byLength.values()) {
+      for (let start = 0; start < members.length; start += batchSize) {
+        const chunk = members.slice(start, start + batchSize);
+        const generated = await greedyDecodeBatch({
+          model,
+          prompts: chunk.map((i) => encoded[i] as number[]),
+          maxNewTokens,
+          stopped: (_, ids) => tokenizer.decode(ids).includes(stop),
+        });
+        chunk.forEach((i, row) => {
+          out[i] = cut(tokenizer.decode(generated[row] as number[]));
+        });
+      }
+    }
+    return out;
+  };
+  const single = async (prompt: string) => (await batch([prompt]))[0] as string;
+  return Object.assign(single, { batch });
 }
 
 /** Parameters of `arithmeticEvalIter`. */
@@ -177,11 +211,15 @@ export async function* arithmeticEvalIter(
     if (requests.length === 0) {
       throw new AnalysisError("INPUT", "arithmeticEval: limit must be at least 1");
     }
+    params.signal?.throwIfAborted();
+    const contexts = requests.map((request) => request.context);
+    const generations =
+      params.greedyUntil.batch !== undefined
+        ? await params.greedyUntil.batch(contexts)
+        : await sequentially(contexts, params.greedyUntil, params.signal);
     let correct = 0;
-    for (const { doc, context } of requests) {
-      params.signal?.throwIfAborted();
-      const prediction = extractFirstNumber(await params.greedyUntil(context));
-      correct += prediction === doc.target ? 1 : 0;
+    for (const [i, { doc }] of requests.entries()) {
+      correct += extractFirstNumber(generations[i] as string) === doc.target ? 1 : 0;
     }
     accuracy[String(x1)] = correct / requests.length;
     yield { type: "operand-scored", x1, accuracy: correct / requests.length };
@@ -193,6 +231,19 @@ export async function* arithmeticEvalIter(
     accuracy,
     meanAccuracy: values.reduce((a, b) => a + b, 0) / values.length,
   };
+}
+
+async function sequentially(
+  prompts: readonly string[],
+  greedyUntil: GreedyUntil,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const prompt of prompts) {
+    signal?.throwIfAborted();
+    out.push(await greedyUntil(prompt));
+  }
+  return out;
 }
 
 /** Drains `arithmeticEvalIter`. */

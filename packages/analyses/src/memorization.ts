@@ -6,8 +6,8 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync, fstatSync, ftruncateSync } from "node:fs";
 import { drain } from "@pythia/core";
 import type { GPTNeoXModel } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
 import { AnalysisError } from "./analysis-error.js";
+import { greedyDecodeBatch } from "./greedy-batch.js";
 
 /**
  * Greedy continuations of equal-length prompts: returns `length` new ids per prompt. Injectable, so
@@ -40,58 +40,15 @@ export function modelGreedyContinuation(
 ): GreedyContinuation {
   const eos = options.eosTokenId === undefined ? model.config.eosTokenId : options.eosTokenId;
   return async (prompts, length) => {
-    const B = prompts.length;
     const T = prompts[0]?.length ?? 0;
-    if (prompts.some((prompt) => prompt.length !== T) || T === 0) {
-      throw new AnalysisError(
-        "INPUT",
-        "modelGreedyContinuation: prompts must be non-empty and of equal length",
-      );
-    }
-    const minLength = options.minLength ?? T + length;
-    const flat = new Int32Array(B * T);
-    prompts.forEach((prompt, b) => flat.set(prompt, b * T));
-    const out = prompts.map(() => new Int32Array(length));
-    let next: tf.Tensor2D = tf.tensor2d(flat, [B, T], "int32");
-    let cache: ReturnType<GPTNeoXModel["forward"]>["cache"];
-    try {
-      for (let index = 0; index < length; index++) {
-        const result = model.forward(next, { cache, returnCache: true });
-        const S = result.logits.shape[1];
-        const V = result.logits.shape[2];
-        const last = tf.tidy(() => tf.reshape(tf.slice(result.logits, [0, S - 1, 0], [B, 1, V]), [B, V]));
-        const logits = (await last.data()) as Float32Array; // [B, V]
-        tf.dispose([last, result.logits, next]);
-        if (cache !== undefined) {
-          tf.dispose(cache.flatMap((layer) => [layer.key, layer.value]));
-        }
-        cache = result.cache;
-        const chosen = new Int32Array(B);
-        for (let b = 0; b < B; b++) {
-          const row = logits.subarray(b * V, (b + 1) * V);
-          if (eos !== null && eos >= 0 && T + index < minLength) {
-            row[eos] = -Infinity;
-          }
-          let best = 0;
-          for (let v = 1; v < V; v++) {
-            if ((row[v] as number) > (row[best] as number)) {
-              best = v;
-            }
-          }
-          chosen[b] = best;
-          (out[b] as Int32Array)[index] = best;
-        }
-        next = tf.tensor2d(chosen, [B, 1], "int32");
-      }
-    } finally {
-      if (!next.isDisposed) {
-        next.dispose();
-      }
-      if (cache !== undefined) {
-        tf.dispose(cache.flatMap((layer) => [layer.key, layer.value]));
-      }
-    }
-    return out;
+    const generated = await greedyDecodeBatch({
+      model,
+      prompts,
+      maxNewTokens: length,
+      eosTokenId: eos,
+      minLength: options.minLength ?? T + length,
+    });
+    return generated.map((ids) => Int32Array.from(ids));
   };
 }
 
