@@ -41,8 +41,13 @@ export async function runCli(params: {
   /** Errors besides `PythiaError`s that are user mistakes (e.g. the tokenizer's, an app's own). */
   isUserError?: (error: unknown) => boolean;
 }): Promise<void> {
+  const trap = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(trap);
+  };
+  trap(params.program);
   try {
-    await params.program.exitOverride().parseAsync([...(params.argv ?? process.argv)]);
+    await params.program.parseAsync([...(params.argv ?? process.argv)]);
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? 0 : 2; // --help and --version exit 0

@@ -32,6 +32,26 @@ describe("worker pool", () => {
     }
   });
 
+  it("sends nothing to a dead worker, rejects a non-Error throw, and never hangs at start", async () => {
+    const pool = await startWorkerPool<unknown, number>({ url, size: 2, name: "echo" });
+    try {
+      await expect(pool.run("string")).rejects.toMatchObject({
+        code: "WORKER_REQUEST",
+        message: "echo: a bare string",
+      });
+      expect(await pool.run("late-crash")).toBe(0);
+      // Both workers must have seen a request by now; whichever crashed gets nothing more.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const answers = await Promise.all([1, 2, 3].map((n) => pool.run(n)));
+      expect(answers).toEqual([2, 4, 6]);
+    } finally {
+      await pool.close();
+    }
+    await expect(
+      startWorkerPool({ url, size: 2, name: "echo", workerData: "exit-before-ready" }),
+    ).rejects.toMatchObject({ code: "WORKER", message: "echo: worker exited (code 0)" });
+  });
+
   it("refuses a bad size", async () => {
     await expect(startWorkerPool({ url, size: 0, name: "echo" })).rejects.toThrow("positive integer");
   });

@@ -43,13 +43,23 @@ export async function startWorkerPool<Request, Response>(params: {
     );
   }
   let seq = 0;
-  const workers = await Promise.all(
+  const started = await Promise.allSettled(
     Array.from({ length: params.size }, () => startOne(params.url, params.workerData, params.name)),
   );
+  const workers = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  const failed = started.find((result): result is PromiseRejectedResult => result.status === "rejected");
+  if (failed !== undefined) {
+    await Promise.all(workers.map((worker) => worker.worker.terminate()));
+    throw failed.reason;
+  }
   return {
     size: workers.length,
     run(request, transfer = []) {
-      const worker = workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+      const live = workers.filter((worker) => worker.alive);
+      if (live.length === 0) {
+        return Promise.reject(new PythiaError("WORKER", `${params.name}: every worker has stopped`));
+      }
+      const worker = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       return worker.send(seq++, request, transfer) as Promise<Response>;
     },
     async close() {
@@ -60,6 +70,8 @@ export async function startWorkerPool<Request, Response>(params: {
 
 interface PooledWorker {
   worker: Worker;
+  /** False once the worker has crashed or exited; it gets no more requests. */
+  alive: boolean;
   pending: Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>;
   send(seq: number, request: unknown, transfer: readonly TransferListItem[]): Promise<unknown>;
 }
@@ -67,39 +79,44 @@ interface PooledWorker {
 function startOne(url: URL, workerData: unknown, name: string): Promise<PooledWorker> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(url, { workerData });
-    const pending: PooledWorker["pending"] = new Map();
+    const pooled: PooledWorker = {
+      worker,
+      alive: true,
+      pending: new Map(),
+      send: (seq, request, transfer) =>
+        new Promise((resolveRequest, rejectRequest) => {
+          pooled.pending.set(seq, { resolve: resolveRequest, reject: rejectRequest });
+          worker.postMessage({ seq, request }, transfer);
+        }),
+    };
     const fail = (error: Error) => {
-      for (const waiter of pending.values()) {
+      pooled.alive = false;
+      for (const waiter of pooled.pending.values()) {
         waiter.reject(error);
       }
-      pending.clear();
-      reject(error);
+      pooled.pending.clear();
+      reject(error); // a no-op once started
     };
     worker.on("error", (error) =>
       fail(new PythiaError("WORKER", `${name}: worker failed: ${error.message}`, { cause: error })),
     );
-    worker.on("exit", (code) => {
-      if (pending.size > 0) {
-        fail(new PythiaError("WORKER", `${name}: worker exited (code ${code}) with requests pending`));
-      }
-    });
+    worker.on("exit", (code) =>
+      fail(
+        new PythiaError(
+          "WORKER",
+          `${name}: worker exited (code ${code})${pooled.pending.size > 0 ? " with requests pending" : ""}`,
+        ),
+      ),
+    );
     worker.on("message", (message: Envelope) => {
       if (message.ready === true) {
-        resolve({
-          worker,
-          pending,
-          send: (seq, request, transfer) =>
-            new Promise((resolveRequest, rejectRequest) => {
-              pending.set(seq, { resolve: resolveRequest, reject: rejectRequest });
-              worker.postMessage({ seq, request }, transfer);
-            }),
-        });
+        resolve(pooled);
         return;
       }
-      const waiter = pending.get(message.seq);
-      pending.delete(message.seq);
-      if (message.error !== undefined) {
-        waiter?.reject(new PythiaError("WORKER_REQUEST", `${name}: ${message.error}`));
+      const waiter = pooled.pending.get(message.seq);
+      pooled.pending.delete(message.seq);
+      if ("error" in message) {
+        waiter?.reject(new PythiaError("WORKER_REQUEST", `${name}: ${String(message.error)}`));
       } else {
         waiter?.resolve(message.result);
       }
@@ -125,7 +142,7 @@ export async function serveWorker<Request, Response, State>(params: {
       const { result, transfer } = params.handler(message.request as Request, state);
       port.postMessage({ seq: message.seq, result }, transfer ?? []);
     } catch (error) {
-      port.postMessage({ seq: message.seq, error: (error as Error).message });
+      port.postMessage({ seq: message.seq, error: error instanceof Error ? error.message : String(error) });
     }
   });
   port.postMessage({ seq: -1, ready: true });
