@@ -3,10 +3,10 @@
  * `pythia-analyze`: the @pythia/analyses analyses over a training run's checkpoints, writing JSON
  * and plots. Thin wiring over the library; user mistakes print one line (exit 1, usage: exit 2).
  */
-import { integerArgument, integerListArgument, runCli } from "@pythia/core/cli";
+import { integerArgument, integerListArgument, numberArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   accuracyFrequencySvg,
   AnalysisError,
@@ -93,6 +93,20 @@ function openSeries(options: {
   });
 }
 
+/** Every step must be a checkpoint of the series, checked before hours of work (`--steps`). */
+function checkSteps(run: CheckpointSeries, steps: readonly number[]): void {
+  const missing = steps.filter((step) => !run.checkpointSteps.includes(step));
+  if (missing.length > 0) {
+    throw new AnalysisError(
+      "INPUT",
+      `--steps: ${run.dir} has no checkpoint ${missing.map((step) => `step${step}`).join(", ")} (it has ${run.checkpointSteps.join(", ")})`,
+    );
+  }
+  if (steps.some((step, i) => i > 0 && step <= (steps[i - 1] as number))) {
+    throw new AnalysisError("INPUT", `--steps must ascend, got ${steps.join(", ")}`);
+  }
+}
+
 async function startCompute(options: { backend?: string; threads?: number }): Promise<void> {
   await startComputeFromOptions({ options, write: log });
 }
@@ -169,7 +183,7 @@ function poissonCommand(): Command {
     .requiredOption("--scores <file>", "a scores file written by memorization")
     .requiredOption("--out <dir>", "output directory")
     .option("--bin-size <n>", "sequences per bin", integerArgument, 512)
-    .option("--alpha <p>", "significance level", Number, 0.05)
+    .option("--alpha <p>", "significance level, in (0, 1)", numberArgument, 0.05)
     .action(async (options) => {
       const scores = readScoresFile(options.scores);
       const result = poissonCheck({
@@ -219,6 +233,7 @@ function termFrequencyCommand(): Command {
       await startCompute(options);
       const tokenizer = await loadPileTokenizer();
       const steps: number[] = options.steps ?? run.checkpointSteps.filter((step) => step > 0);
+      checkSteps(run, steps);
       const limit: number | undefined = options.limit;
       const x1Values = Array.from({ length: Math.min(100, limit ?? 100) }, (_, i) => i);
       try {
@@ -231,6 +246,11 @@ function termFrequencyCommand(): Command {
           keys: new Set(x1Values.map(String)),
           options: { timeUnits: options.timeUnits },
           cacheDir: join(options.out, "counts"),
+          source: JSON.stringify({
+            run: resolve(options.run),
+            data: options.data === undefined ? null : resolve(options.data),
+            rowLength: run.rowLength,
+          }),
           onEvent: (event) => {
             if (event.type === "chunk-counted") {
               log(
@@ -297,7 +317,12 @@ function interveneCommand(): Command {
     )
     .requiredOption("--run <dir>", "the baseline @pythia/trainer run directory (not modified)")
     .requiredOption("--out <dir>", "the new run directory (a rerun resumes it)")
-    .option("--percent <p>", "intervene on the last p% of the steps (Pythia: 7 and 21)", Number, 7)
+    .option(
+      "--percent <p>",
+      "intervene on the last p% of the steps, from the newest checkpoint at or before that point (Pythia: 7 and 21)",
+      numberArgument,
+      7,
+    )
     .option(
       "--resume-step <n>",
       "resume from this baseline checkpoint instead (Pythia: 133000)",
@@ -476,6 +501,7 @@ function logitLensCommand(): Command {
       await startCompute(options);
       const tokenizer = await loadPileTokenizer();
       const steps: number[] = options.steps ?? run.checkpointSteps;
+      checkSteps(run, steps);
       const inputIds = tokenizer.encode(options.text);
       if (inputIds.length === 0) {
         throw new AnalysisError("INPUT", "--text encodes to no tokens; give some text");
@@ -529,18 +555,28 @@ function tunedLensCommand(): Command {
     .requiredOption("--out <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
     .option("--step <n>", "checkpoint step (default: the newest)", integerArgument)
     .option("--train-steps <n>", "optimizer steps (tuned-lens: 250)", integerArgument, 250)
-    .option("--batch-size <n>", "training rows per step", integerArgument, 4)
+    .option(
+      "--batch-size <n>",
+      "training rows per step (tuned-lens uses 2^18 tokens per step, far beyond a CPU: the default is small)",
+      integerArgument,
+      4,
+    )
     .option("--tokens <n>", "tokens of each row used (default: the whole row)", integerArgument)
     .option("--text <text>", "also compare the logit and tuned lens on this text (JSON + heatmap)")
     .action(async (options) => {
+      const tokenizer = await loadPileTokenizer();
+      const inputIds = options.text === undefined ? [] : tokenizer.encode(options.text);
+      if (options.text !== undefined && inputIds.length === 0) {
+        throw new AnalysisError("INPUT", "--text encodes to no tokens; give some text");
+      }
       const run = await openSeries(options);
       try {
         await startCompute(options);
-        const step: number = options.step ?? (run.checkpointSteps.at(-1) as number);
-        if (!run.checkpointSteps.includes(step)) {
+        const step: number | undefined = options.step ?? run.checkpointSteps.at(-1);
+        if (step === undefined || !run.checkpointSteps.includes(step)) {
           throw new AnalysisError(
             "INPUT",
-            `${options.run} has no checkpoint step${step}; saved: ${run.checkpointSteps.join(", ")}`,
+            `${options.run} has no checkpoint ${step === undefined ? "" : `step${step}`}; saved: ${run.checkpointSteps.join(", ") || "none"}`,
           );
         }
         const total = run.rowCount;
@@ -572,11 +608,6 @@ function tunedLensCommand(): Command {
           });
           log(`wrote ${lensDir}`);
           if (options.text !== undefined) {
-            const tokenizer = await loadPileTokenizer();
-            const inputIds = tokenizer.encode(options.text);
-            if (inputIds.length === 0) {
-              throw new AnalysisError("INPUT", "--text encodes to no tokens; give some text");
-            }
             const logit = await logitLens({ model, inputIds });
             const tuned = await logitLens({ model, inputIds, lens });
             const layers = logit.layers.map((layer, i) => ({

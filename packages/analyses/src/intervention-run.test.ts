@@ -69,6 +69,9 @@ describe("intervention run", () => {
     const record = JSON.parse(readFileSync(join(intervened, "intervention.json"), "utf8"));
     expect(record).toMatchObject({ resume_step: 3, from_step: 4, to_step: 7, intervention: "pronoun-swap" });
     expect(record.map).toContainEqual([344, 703]); // " he" → " she"
+    // 40% of 6 steps starts at step 4, between checkpoints: it resumes from step 3, the newest before.
+    const snapped = await interventionRun({ baseline, out: join(dir, "snapped"), percent: 40 });
+    expect(snapped).toMatchObject({ resumeStep: 3, fromStep: 4 });
     // Rerunning a finished intervention trains nothing and changes nothing.
     const before = weights(intervened, 6);
     await interventionRun({ baseline, out: intervened, percent: 50 });

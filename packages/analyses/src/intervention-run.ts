@@ -4,8 +4,8 @@
  * written). The same data order, schedule and optimizer state are used, so the two runs differ only
  * by the intervention; compare their checkpoints with `genderBiasEval`.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { drain, writeFileAtomic } from "@pythia/core";
 import {
   checkpointName,
@@ -24,7 +24,10 @@ export interface InterventionRunParams {
   baseline: string;
   /** The new run directory (a rerun with the same arguments resumes it). */
   out: string;
-  /** Intervene on the last `percent`% of the steps (Pythia: 7, and 21 for the long run). */
+  /**
+   * Intervene on the last `percent`% of the steps (Pythia: 7, and 21 for the long run), resuming from
+   * the newest saved checkpoint at or before that point.
+   */
   percent?: number;
   /** Or resume from this baseline checkpoint step (Pythia: 133000); wins over `percent`. */
   resumeStep?: number;
@@ -66,11 +69,16 @@ export async function* interventionRunIter(
     }
     window = { resumeStep: params.resumeStep, fromStep: params.resumeStep + 1, toStep: steps + 1 };
   } else {
-    window = interventionWindow({ steps, percent: params.percent ?? 7 });
+    // The last `percent`% starts between checkpoints in general (7% of 143000 is at 132990): resume
+    // from the newest saved checkpoint at or before that point (Pythia: 133000 → 143000).
+    const computed = interventionWindow({ steps, percent: params.percent ?? 7 }).resumeStep;
+    const saved = (await completeCheckpoints(params.baseline)).filter((step) => step <= computed);
+    const resumeStep = saved[0] ?? computed; // newest first; none: reported below
+    window = { resumeStep, fromStep: resumeStep + 1, toStep: steps + 1 };
   }
   const map = params.map ?? PRONOUN_SWAP_MAP;
   const record: InterventionFileFormat = {
-    baseline: params.baseline,
+    baseline: resolve(params.baseline),
     resume_step: window.resumeStep,
     from_step: window.fromStep,
     to_step: window.toStep,
@@ -80,7 +88,15 @@ export async function* interventionRunIter(
   const recordPath = join(params.out, "intervention.json");
   const fresh = !existsSync(recordPath);
   if (!fresh) {
-    const previous = JSON.parse(readFileSync(recordPath, "utf8")) as InterventionFileFormat;
+    let previous: InterventionFileFormat;
+    try {
+      previous = JSON.parse(readFileSync(recordPath, "utf8")) as InterventionFileFormat;
+    } catch (error) {
+      throw new AnalysisError(
+        "DATA_FORMAT",
+        `${recordPath}: not valid JSON (${(error as Error).message}); choose a new output directory`,
+      );
+    }
     if (JSON.stringify(previous) !== JSON.stringify(record)) {
       throw new AnalysisError(
         "INPUT",
@@ -109,8 +125,12 @@ export async function* interventionRunIter(
     cpSync(join(params.baseline, checkpointName(window.resumeStep)), `${to}.tmp-copy`, { recursive: true });
     renameSync(`${to}.tmp-copy`, to);
     const maps = join(params.baseline, "index-maps");
-    if (json.data.kind === "index-map" && existsSync(maps) && !existsSync(join(params.out, "index-maps"))) {
-      cpSync(maps, join(params.out, "index-maps"), { recursive: true }); // the same order, not rebuilt
+    const mapsCopy = join(params.out, "index-maps");
+    if (json.data.kind === "index-map" && existsSync(maps) && !existsSync(mapsCopy)) {
+      // The same order, not rebuilt; complete or absent (a partial copy would be taken for a cache).
+      rmSync(`${mapsCopy}.tmp-copy`, { recursive: true, force: true });
+      cpSync(maps, `${mapsCopy}.tmp-copy`, { recursive: true });
+      renameSync(`${mapsCopy}.tmp-copy`, mapsCopy);
     }
   }
   const summary = yield* trainIter({

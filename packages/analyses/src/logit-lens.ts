@@ -5,7 +5,7 @@
  */
 import { layerNorm, type GPTNeoXModel } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
-import { translate, type TunedLens } from "./tuned-lens.js";
+import { checkLensFits, translate, type TunedLens } from "./tuned-lens.js";
 
 /** One layer's lens. */
 export interface LogitLensLayer {
@@ -32,11 +32,14 @@ export async function logitLens(params: {
 }): Promise<LogitLensResult> {
   const { model } = params;
   const config = model.config;
+  if (params.lens !== undefined) {
+    checkLensFits(params.lens, model);
+  }
   const { logits, hiddenStates } = model.forward([[...params.inputIds]], { outputHiddenStates: true });
   const states = hiddenStates as tf.Tensor3D[];
   const layers: LogitLensLayer[] = [];
+  const finalLogProbs = tf.tidy(() => tf.logSoftmax(tf.squeeze(logits, [0]) as tf.Tensor2D)); // [T, V]
   try {
-    const finalLogProbs = tf.tidy(() => tf.logSoftmax(tf.squeeze(logits, [0]) as tf.Tensor2D)); // [T, V]
     for (let layer = 0; layer < states.length; layer++) {
       const [top, kl] = tf.tidy(() => {
         const raw = tf.squeeze(states[layer] as tf.Tensor3D, [0]) as tf.Tensor2D; // [T, C]
@@ -69,9 +72,8 @@ export async function logitLens(params: {
         meanKl: klValues.reduce((a, b) => a + b, 0) / klValues.length,
       });
     }
-    finalLogProbs.dispose();
   } finally {
-    tf.dispose([logits, ...states]);
+    tf.dispose([logits, ...states, finalLogProbs]);
   }
   return { inputIds: [...params.inputIds], layers };
 }

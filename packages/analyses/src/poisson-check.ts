@@ -56,6 +56,9 @@ export function poissonCheck(params: PoissonCheckParams): PoissonCheckResult {
   if (!Number.isInteger(binSize) || binSize < 1) {
     throw new AnalysisError("INPUT", `poissonCheck: binSize must be a positive integer, got ${binSize}`);
   }
+  if (!(alpha > 0 && alpha < 1)) {
+    throw new AnalysisError("INPUT", `poissonCheck: alpha must be in (0, 1), got ${alpha}`);
+  }
   const bins = Math.floor(params.memorized.length / binSize);
   if (bins < 2) {
     throw new AnalysisError(

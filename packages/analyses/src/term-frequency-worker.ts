@@ -19,10 +19,13 @@ export interface CountResponse {
   values: number[];
 }
 
-const { tokenizerFile, options } = workerData as {
+const { tokenizerFile, options, keys } = workerData as {
   tokenizerFile: string | null;
   options: RowTextOptions;
+  /** Send back only these keys (all when null). */
+  keys: string[] | null;
 };
+const wanted = keys === null ? null : new Set(keys);
 
 await serveWorker<CountRequest, CountResponse, Tokenizer>({
   setup: () => (tokenizerFile === null ? loadPileTokenizer() : loadTokenizerFile(tokenizerFile)),
@@ -34,6 +37,7 @@ await serveWorker<CountRequest, CountResponse, Tokenizer>({
       counts: new Map(),
       options,
     });
-    return { result: { keys: [...counts.keys()], values: [...counts.values()] } };
+    const entries = [...counts].filter(([key]) => wanted === null || wanted.has(key));
+    return { result: { keys: entries.map(([key]) => key), values: entries.map(([, value]) => value) } };
   },
 });

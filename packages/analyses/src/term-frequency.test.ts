@@ -36,6 +36,13 @@ describe("term frequency over checkpoints", () => {
     const events: TermFrequencyEvent[] = [];
     const pooled = await termFrequency({ ...params, workers: 2, onEvent: (event) => events.push(event) });
     expect(pooled).toEqual(inThread);
+    const last = inThread.checkpoints[2]?.counts ?? {};
+    const pairs = Object.keys(last).filter((key) => /^\d+-\d+$/.test(key));
+    const keys = new Set(["5", "5-minute", "99999", ...pairs.slice(0, 3)]);
+    const selected = await termFrequency({ ...params, workers: 2, keys });
+    const expected = Object.fromEntries(Object.entries(last).filter(([key]) => keys.has(key)));
+    expect(selected.checkpoints[2]?.counts).toEqual(expected);
+    expect(Object.keys(expected)).toHaveLength(5);
     expect(Object.keys(inThread.checkpoints[2]?.counts ?? {}).length).toBeGreaterThan(100);
     expect(inThread.checkpoints[2]?.counts["5-minute"]).toBe(1);
     expect(
@@ -71,12 +78,21 @@ describe("term frequency over checkpoints", () => {
     expect(second.checkpoints[1]?.counts["2"]).toBe(3);
     expect(events[0]).toMatchObject({ type: "chunk-counted", step: 1, cached: true });
     await expect(termFrequency({ ...fake, checkpointSteps: [1], batchSize: 4, cacheDir })).rejects.toThrow(
-      /counts-step1\.json: counted with batch size 2 .* use another cache directory/,
+      /counts-step1\.json: counted with other settings \(batch_size 2, now 4\); use another cache directory/,
     );
+    await expect(
+      termFrequency({ ...fake, checkpointSteps: [1], batchSize: 2, cacheDir, source: "other.bin" }),
+    ).rejects.toThrow(/source null, now "other.bin"/);
     writeFileSync(join(cacheDir, "counts-step1.json"), "{");
     await expect(termFrequency({ ...fake, checkpointSteps: [1], batchSize: 2, cacheDir })).rejects.toThrow(
       /not valid JSON/,
     );
+  });
+
+  it("keeps only the requested keys", async () => {
+    const params = { ...fake, checkpointSteps: [2], batchSize: 2, keys: new Set(["1", "3", "9"]) };
+    const result = await termFrequency(params);
+    expect(result.checkpoints[0]?.counts).toEqual({ "1": 2, "3": 1 });
   });
 
   it("rejects bad input with one clear message", async () => {
@@ -85,5 +101,6 @@ describe("term frequency over checkpoints", () => {
     await expect(bad({ checkpointSteps: [2, 1] })).rejects.toThrow("must be ascending");
     await expect(bad({ workers: -1 })).rejects.toThrow("workers must be a non-negative integer");
     await expect(bad({ workers: 1 })).rejects.toThrow("pass tokenizerFile instead of decode");
+    await expect(bad({ rows: () => [] })).rejects.toThrow("rows(0, 1) returned 0 rows");
   });
 });

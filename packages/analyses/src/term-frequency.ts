@@ -25,10 +25,12 @@ export {
   type TermCounts,
 } from "./term-frequency-count.js";
 
-/** Adds `from` into `into`. */
-export function mergeCounts(into: TermCounts, from: TermCounts): TermCounts {
+/** Adds `from` into `into` (only `keys`, when given). */
+export function mergeCounts(into: TermCounts, from: TermCounts, keys?: ReadonlySet<string>): TermCounts {
   for (const [key, value] of from) {
-    into.set(key, (into.get(key) ?? 0) + value);
+    if (keys === undefined || keys.has(key)) {
+      into.set(key, (into.get(key) ?? 0) + value);
+    }
   }
   return into;
 }
@@ -47,8 +49,13 @@ export interface TermFrequencyParams {
   workers?: number;
   /** The `tokenizer.json` workers decode with. @default the Pile tokenizer of @pythia/tokenizer */
   tokenizerFile?: string;
-  /** Keep only these keys in the results (all keys when absent). */
+  /**
+   * Keep only these keys (e.g. the operands "0"…"99"); all keys when absent. Over the whole Pile, all
+   * pairs are tens of millions of keys, more than a JS Map holds: pass the keys you need.
+   */
   keys?: ReadonlySet<string>;
+  /** What the rows are (e.g. the run directory and data prefix); recorded in the cache and checked on resume. */
+  source?: string;
   /** Time-unit windows and transformers' space clean-up (both on by default, as in Pythia). */
   options?: RowTextOptions;
   /** Rows per read (and per worker request). @default 256 */
@@ -70,12 +77,21 @@ export interface TermFrequencyResult {
 
 /** The on-disk format of one checkpoint's cumulative counts. */
 interface CountsFileFormat {
-  format: "pythia-term-frequency/1";
+  format: "pythia-term-frequency/2";
   step: number;
   rows: number;
-  batch_size: number;
-  options: { time_units: boolean; clean_up_spaces: boolean };
+  /** What `cache` must match to be reused. */
+  settings: CountSettings;
   counts: Record<string, number>;
+}
+
+/** The settings a cached count depends on. */
+interface CountSettings {
+  batch_size: number;
+  source: string | null;
+  keys: string[] | null;
+  time_units: boolean;
+  clean_up_spaces: boolean;
 }
 
 /** Counts chunk by chunk, yielding progress and after each checkpoint's chunk. */
@@ -103,22 +119,19 @@ export async function* termFrequencyIter(
       "termFrequency: workers decode with tokenizerFile; pass tokenizerFile instead of decode, or workers: 0",
     );
   }
-  const options = {
+  const keys = params.keys === undefined ? undefined : new Set(params.keys);
+  const settings: CountSettings = {
+    batch_size: params.batchSize,
+    source: params.source ?? null,
+    keys: keys === undefined ? null : [...keys].sort(),
     time_units: params.options?.timeUnits ?? true,
     clean_up_spaces: params.options?.cleanUpSpaces ?? true,
   };
   const perRead = params.rowsPerRead ?? 256;
   const totalRows = (steps.at(-1) ?? 0) * params.batchSize;
   const checkpoints: TermFrequencyResult["checkpoints"] = [];
-  const filtered = (total: TermCounts): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const key of [...total.keys()].sort()) {
-      if (params.keys === undefined || params.keys.has(key)) {
-        out[key] = total.get(key) as number;
-      }
-    }
-    return out;
-  };
+  const filtered = (total: TermCounts): Record<string, number> =>
+    Object.fromEntries([...total].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
   // Resume: the checkpoints whose cumulative counts are cached, from the first one on.
   let total: TermCounts = new Map();
@@ -126,7 +139,7 @@ export async function* termFrequencyIter(
   if (params.cacheDir !== undefined) {
     mkdirSync(params.cacheDir, { recursive: true });
     for (const step of steps) {
-      const cached = readCountsFile(params.cacheDir, step, params.batchSize, options);
+      const cached = readCountsFile(params.cacheDir, step, settings);
       if (cached === null) {
         break;
       }
@@ -140,7 +153,7 @@ export async function* termFrequencyIter(
     return { checkpoints };
   }
 
-  const counter = await startCounter(params, workers);
+  const counter = await startCounter(params, workers, keys);
   try {
     let row = done === 0 ? 0 : (steps[done - 1] as number) * params.batchSize;
     for (const step of steps.slice(done)) {
@@ -150,7 +163,7 @@ export async function* termFrequencyIter(
       const settle = async () => {
         const finished = await Promise.race(inFlight.values());
         inFlight.delete(finished.id);
-        mergeCounts(total, finished.counts);
+        mergeCounts(total, finished.counts, keys);
         return finished.rows;
       };
       let counted = row;
@@ -158,7 +171,14 @@ export async function* termFrequencyIter(
         if (row < end && inFlight.size < counter.parallelism * 2) {
           params.signal?.throwIfAborted();
           const n = Math.min(perRead, end - row);
-          const flat = flatten(params.rows(row, n));
+          const rows = params.rows(row, n);
+          if (rows.length !== n) {
+            throw new AnalysisError(
+              "INPUT",
+              `termFrequency: rows(${row}, ${n}) returned ${rows.length} rows`,
+            );
+          }
+          const flat = flatten(rows);
           const requestId = id++;
           const pending = counter
             .count(flat, flat.length / n)
@@ -175,11 +195,10 @@ export async function* termFrequencyIter(
       checkpoints.push({ step, rows: end, counts });
       if (params.cacheDir !== undefined) {
         const file: CountsFileFormat = {
-          format: "pythia-term-frequency/1",
+          format: "pythia-term-frequency/2",
           step,
           rows: end,
-          batch_size: params.batchSize,
-          options,
+          settings,
           counts: Object.fromEntries(total),
         };
         writeFileAtomic(countsPath(params.cacheDir, step), `${JSON.stringify(file)}\n`);
@@ -221,7 +240,11 @@ interface Counter {
 }
 
 /** Counting on this thread, or on a pool of workers. */
-async function startCounter(params: TermFrequencyParams, workers: number): Promise<Counter> {
+async function startCounter(
+  params: TermFrequencyParams,
+  workers: number,
+  keys: ReadonlySet<string> | undefined,
+): Promise<Counter> {
   if (workers === 0) {
     const decode = params.decode ?? (await pileDecode());
     return {
@@ -235,7 +258,11 @@ async function startCounter(params: TermFrequencyParams, workers: number): Promi
     url: workerUrl(),
     size: workers,
     name: "term-frequency",
-    workerData: { tokenizerFile: params.tokenizerFile ?? null, options: params.options ?? {} },
+    workerData: {
+      tokenizerFile: params.tokenizerFile ?? null,
+      options: params.options ?? {},
+      keys: keys === undefined ? null : [...keys],
+    },
   });
   return {
     parallelism: workers,
@@ -264,12 +291,7 @@ function countsPath(dir: string, step: number): string {
 }
 
 /** A cached checkpoint's cumulative counts, or null when absent. */
-function readCountsFile(
-  dir: string,
-  step: number,
-  batchSize: number,
-  options: CountsFileFormat["options"],
-): TermCounts | null {
+function readCountsFile(dir: string, step: number, settings: CountSettings): TermCounts | null {
   const path = countsPath(dir, step);
   if (!existsSync(path)) {
     return null;
@@ -283,21 +305,21 @@ function readCountsFile(
       `${path}: not valid JSON (${(error as Error).message}); delete it to count that checkpoint again`,
     );
   }
-  if (file.format !== "pythia-term-frequency/1" || typeof file.counts !== "object" || file.counts === null) {
+  if (file.format !== "pythia-term-frequency/2" || typeof file.counts !== "object" || file.counts === null) {
     throw new AnalysisError(
       "DATA_FORMAT",
-      `${path}: not a term-frequency counts file (format ${JSON.stringify(file.format)}); delete it or use another cache directory`,
+      `${path}: not a term-frequency counts file of this version (format ${JSON.stringify(file.format)}); delete it or use another cache directory`,
     );
   }
-  if (
-    file.step !== step ||
-    file.batch_size !== batchSize ||
-    file.options?.time_units !== options.time_units ||
-    file.options?.clean_up_spaces !== options.clean_up_spaces
-  ) {
+  if (file.step !== step || JSON.stringify(file.settings) !== JSON.stringify(settings)) {
+    const differing = Object.keys(settings).filter(
+      (key) =>
+        JSON.stringify(file.settings?.[key as keyof CountSettings]) !==
+        JSON.stringify(settings[key as keyof CountSettings]),
+    );
     throw new AnalysisError(
       "INPUT",
-      `${path}: counted with batch size ${file.batch_size} and options ${JSON.stringify(file.options)}, but this pass uses batch size ${batchSize} and ${JSON.stringify(options)}; use another cache directory`,
+      `${path}: counted with other settings (${differing.map((key) => `${key} ${JSON.stringify(file.settings?.[key as keyof CountSettings])}, now ${JSON.stringify(settings[key as keyof CountSettings])}`).join("; ")}); use another cache directory`,
     );
   }
   return new Map(Object.entries(file.counts));

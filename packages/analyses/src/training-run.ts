@@ -37,7 +37,13 @@ export interface TrainingRun extends CheckpointSeries {
 /** The `run.json` fields this package reads. */
 export interface RunJsonFormat {
   config: TrainConfig;
-  data: { kind: "index-map" | "preshuffled"; prefix: string; validationPrefix?: string };
+  data: {
+    kind: "index-map" | "preshuffled";
+    prefix: string;
+    /** Written since the trainer records it; runs without it used the default, 0.01. */
+    validationFraction?: number;
+    validationPrefix?: string;
+  };
 }
 
 /**
@@ -66,9 +72,19 @@ export function readRunJson(dir: string): RunJsonFormat {
 
 /** The training data of a run as the trainer takes it (index maps cached under `<runDir>/index-maps`). */
 export function runTrainingData(json: RunJsonFormat, runDir: string): TrainingData {
-  return json.data.kind === "index-map"
-    ? { kind: "index-map", prefix: json.data.prefix, cacheDir: join(runDir, "index-maps") }
-    : { kind: "preshuffled", prefix: json.data.prefix };
+  const { data } = json;
+  return data.kind === "index-map"
+    ? {
+        kind: "index-map",
+        prefix: data.prefix,
+        cacheDir: join(runDir, "index-maps"),
+        ...(data.validationFraction === undefined ? {} : { validationFraction: data.validationFraction }),
+      }
+    : {
+        kind: "preshuffled",
+        prefix: data.prefix,
+        ...(data.validationPrefix === undefined ? {} : { validationPrefix: data.validationPrefix }),
+      };
 }
 
 /**

@@ -93,6 +93,24 @@ describe("logit lens and tuned lens", () => {
     disposeTunedLens(loaded);
     expect(tf.memory().numTensors).toBe(before);
 
+    const other = GPTNeoXModel.initialize({
+      config: parseConfig({
+        vocabSize: 64,
+        hiddenSize: 8,
+        numLayers: 2,
+        numHeads: 2,
+        intermediateSize: 16,
+        rotaryPct: 0.5,
+        maxPositionEmbeddings: 32,
+      }),
+      seed: 1,
+    });
+    const wrong = createTunedLens(other);
+    await expect(logitLens({ model, inputIds: sequence, lens: wrong })).rejects.toThrow(
+      /2 translators of size 8 do not fit a model with 3 layers of size 16/,
+    );
+    disposeTunedLens(wrong);
+    other.dispose();
     writeFileSync(join(dir, "config.json"), JSON.stringify({ lens_type: "other" }));
     await expect(loadTunedLens(dir)).rejects.toThrow(/config\.json: expected lens_type "linear_tuned_lens"/);
     await expect(loadTunedLens(join(dir, "none"))).rejects.toThrow(/config\.json is missing/);

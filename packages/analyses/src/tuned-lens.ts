@@ -44,6 +44,24 @@ export function createTunedLens(model: GPTNeoXModel): TunedLens {
   };
 }
 
+/**
+ * Throws unless `lens` has one translator per layer of `model` and its hidden size.
+ * @throws AnalysisError (`INPUT`)
+ */
+export function checkLensFits(lens: TunedLens, model: GPTNeoXModel): void {
+  const { numLayers, hiddenSize } = model.config;
+  if (
+    lens.weights.length !== numLayers ||
+    lens.biases.length !== numLayers ||
+    lens.hiddenSize !== hiddenSize
+  ) {
+    throw new AnalysisError(
+      "INPUT",
+      `tuned lens: ${lens.weights.length} translators of size ${lens.hiddenSize} do not fit a model with ${numLayers} layers of size ${hiddenSize}; train a lens for this model`,
+    );
+  }
+}
+
 /** Frees a lens's variables. */
 export function disposeTunedLens(lens: TunedLens): void {
   tf.dispose([...lens.weights, ...lens.biases]);
@@ -132,6 +150,9 @@ export async function* trainTunedLensIter(
   const baseLr = (params.lrScale ?? 1) * (1 - momentum);
   const weightDecay = params.weightDecay ?? 1e-3;
   const clip = params.clip ?? 1;
+  if (params.lens !== undefined) {
+    checkLensFits(params.lens, model);
+  }
   const lens = params.lens ?? createTunedLens(model);
   const variables: tf.Variable[] = [...lens.weights, ...lens.biases];
   const buffers = variables.map((v) => variableOf(tf.zerosLike(v), false));
@@ -151,20 +172,22 @@ export async function* trainTunedLensIter(
         const target = tf.tidy(() =>
           tf.logSoftmax(tf.reshape(logits, [-1, V]) as tf.Tensor2D),
         ) as tf.Tensor2D;
-        for (let layer = 0; layer < lens.weights.length; layer++) {
-          const h = tf.reshape(states[layer] as tf.Tensor3D, [-1, C]) as tf.Tensor2D; // [N, C]
-          const weight = lens.weights[layer] as tf.Variable;
-          const bias = lens.biases[layer] as tf.Variable;
-          const result = tf.variableGrads(
-            () => meanKl(target, tf.logSoftmax(unembed.apply(translate(lens, layer, h))) as tf.Tensor2D),
-            [weight, bias],
-          );
-          losses.push((await result.value.data())[0] as number);
-          grads[layer] = result.grads[weight.name] as tf.Tensor;
-          grads[lens.weights.length + layer] = result.grads[bias.name] as tf.Tensor;
-          tf.dispose([h, result.value]);
+        try {
+          for (let layer = 0; layer < lens.weights.length; layer++) {
+            const weight = lens.weights[layer] as tf.Variable;
+            const bias = lens.biases[layer] as tf.Variable;
+            const result = tf.variableGrads(() => {
+              const h = tf.reshape(states[layer] as tf.Tensor3D, [-1, C]) as tf.Tensor2D; // [N, C]
+              return meanKl(target, tf.logSoftmax(unembed.apply(translate(lens, layer, h))) as tf.Tensor2D);
+            }, [weight, bias]);
+            grads[layer] = result.grads[weight.name] as tf.Tensor;
+            grads[lens.weights.length + layer] = result.grads[bias.name] as tf.Tensor;
+            losses.push((await result.value.data())[0] as number);
+            result.value.dispose();
+          }
+        } finally {
+          target.dispose();
         }
-        target.dispose();
         tf.tidy(() => {
           const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number;
           const scale = norm > clip ? clip / (norm + 1e-6) : 1;
@@ -266,7 +289,12 @@ export async function loadTunedLens(dir: string): Promise<TunedLens> {
       );
     }
   }
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as TunedLensConfigFormat;
+  let config: TunedLensConfigFormat;
+  try {
+    config = JSON.parse(readFileSync(configPath, "utf8")) as TunedLensConfigFormat;
+  } catch (error) {
+    throw new AnalysisError("DATA_FORMAT", `${configPath}: not valid JSON (${(error as Error).message})`);
+  }
   if (
     config.lens_type !== "linear_tuned_lens" ||
     !Number.isInteger(config.d_model) ||

@@ -112,6 +112,7 @@ function indexMapSource(
     describe: () => ({
       kind: "index-map",
       prefix: data.prefix,
+      validationFraction: fraction,
       documents,
       tokens: dataset.tokenCount,
       dtype: dataset.dtype.name,
@@ -152,6 +153,7 @@ function preshuffledSource(
     describe: () => ({
       kind: "preshuffled",
       prefix: data.prefix,
+      ...(data.validationPrefix === undefined ? {} : { validationPrefix: data.validationPrefix }),
       rows,
       tokens: dataset.tokenCount,
       dtype: dataset.dtype.name,
