@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IndexedDatasetBuilder } from "@pythia/dataloader";
@@ -59,6 +59,14 @@ describe("checkpoint series without a run.json", () => {
     expect([series.batchSize, series.rowLength, series.rowCount]).toEqual([1024, 2049, 0]);
     expect(() => series.rows(0, 1)).toThrow(
       /holds checkpoints but no training data; pass the pre-shuffled .bin\/.idx prefix/,
+    );
+    // The cache root with one model in it is taken for that model; with two, both are named.
+    const cache = folder({});
+    renameSync(dir, join(cache, "models--EleutherAI--pythia-70m"));
+    expect((await openCheckpointSeries({ dir: cache })).checkpointSteps).toEqual([1, 143000]);
+    mkdirSync(join(cache, "models--EleutherAI--pythia-160m"));
+    await expect(openCheckpointSeries({ dir: cache })).rejects.toThrow(
+      /a Hugging Face cache with 2 models; pass one of their folders/,
     );
   });
 

@@ -44,13 +44,26 @@ export async function* genderBiasEvalIter(
   const scores: WinoBiasScore[] = [];
   for (const subset of WINOBIAS_SUBSETS) {
     const items = readWinoBias({ dataDir: params.dataDir, subset }).slice(0, params.limit);
-    for (const item of items) {
-      for (const template of WINOBIAS_TEMPLATES) {
+    const requests = items.flatMap((item) =>
+      WINOBIAS_TEMPLATES.map((template) => winoBiasRequest(item, template)),
+    );
+    params.signal?.throwIfAborted();
+    let predictions: string[];
+    if (params.greedyUntil.batch !== undefined) {
+      predictions = await params.greedyUntil.batch(requests.map((request) => request.prompt));
+    } else {
+      predictions = [];
+      for (const request of requests) {
         params.signal?.throwIfAborted();
-        const request = winoBiasRequest(item, template);
-        const prediction = await params.greedyUntil(request.prompt);
-        scores.push({ subset, template, correct: exactMatch(prediction, request.target) });
+        predictions.push(await params.greedyUntil(request.prompt));
       }
+    }
+    for (const [i, request] of requests.entries()) {
+      scores.push({
+        subset,
+        template: request.template,
+        correct: exactMatch(predictions[i] as string, request.target),
+      });
     }
     yield { type: "subset-scored", task: `winobias/${subset}`, items: items.length };
   }

@@ -115,7 +115,13 @@ export async function openTrainingRun(params: {
     }
     return rows;
   };
-  const checkpointSteps = (await completeCheckpoints(params.dir)).reverse();
+  let checkpointSteps: number[];
+  try {
+    checkpointSteps = (await completeCheckpoints(params.dir)).reverse();
+  } catch (error) {
+    source.close();
+    throw error;
+  }
   return {
     dir: params.dir,
     config,
@@ -168,7 +174,19 @@ export async function openCheckpointSeries(params: OpenCheckpointSeriesParams): 
   if (existsSync(join(params.dir, "run.json"))) {
     return openTrainingRun({ dir: params.dir, dataPrefix: params.dataPrefix });
   }
-  const dirs = checkpointFolders(params.dir);
+  let dirs = checkpointFolders(params.dir);
+  if (dirs.size === 0 && existsSync(params.dir) && statSync(params.dir).isDirectory()) {
+    // The Hugging Face cache root: one model's folder inside is what was meant.
+    const models = readdirSync(params.dir).filter((name) => name.startsWith("models--"));
+    if (models.length === 1) {
+      dirs = checkpointFolders(join(params.dir, models[0] as string));
+    } else if (models.length > 1) {
+      throw new AnalysisError(
+        "RUN",
+        `${params.dir} is a Hugging Face cache with ${models.length} models; pass one of their folders (${models.map((name) => join(params.dir, name)).join(", ")})`,
+      );
+    }
+  }
   const checkpointSteps = [...dirs.keys()].sort((a, b) => a - b);
   if (checkpointSteps.length === 0) {
     throw new AnalysisError(
