@@ -4,7 +4,7 @@
  * and plots. Thin wiring over the library; user mistakes print one line (exit 1, usage: exit 2).
  */
 import { integerArgument, integerListArgument, numberArgument, runCli } from "@pythia/core/cli";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -14,7 +14,9 @@ import {
   disposeTunedLens,
   genderBiasEval,
   genderBiasReport,
+  genderBiasReportSvg,
   heatmapSvg,
+  memorizationByStepSvg,
   interventionRun,
   logitLens,
   memorizedFlags,
@@ -93,6 +95,20 @@ function openSeries(options: {
   });
 }
 
+/** `[step, loss]` of a run's training steps, from its `metrics.jsonl` (empty when absent). */
+function trainLosses(runDir: string): Array<readonly [number, number]> {
+  const path = join(runDir, "metrics.jsonl");
+  if (!existsSync(path)) {
+    return [];
+  }
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { type: string; step: number; loss: number })
+    .filter((line) => line.type === "train")
+    .map((line) => [line.step, line.loss] as const);
+}
+
 /** Every step must be a checkpoint of the series, checked before hours of work (`--steps`). */
 function checkSteps(run: CheckpointSeries, steps: readonly number[]): void {
   const missing = steps.filter((step) => !run.checkpointSteps.includes(step));
@@ -150,7 +166,11 @@ function memorizationCommand(): Command {
               run: options.run,
               checkpoints: next.value,
             });
-            log(`wrote ${path}`);
+            const plot = await writePlot(
+              join(options.out, "memorization"),
+              memorizationByStepSvg(next.value),
+            );
+            log(`wrote ${path}, ${plot.svg}`);
             break;
           }
           const event = next.value;
@@ -357,6 +377,26 @@ function interveneCommand(): Command {
           }
         },
       });
+      mkdirSync(join(options.out, "plots"), { recursive: true });
+      const plot = await writePlot(
+        join(options.out, "plots", "loss-vs-baseline"),
+        lineChartSvg({
+          title: `Training loss: baseline vs pronoun swap from step ${summary.fromStep}`,
+          xName: "step",
+          yName: "loss",
+          series: [
+            {
+              name: "baseline",
+              points: trainLosses(options.run).filter(([step]) => step > summary.resumeStep),
+            },
+            {
+              name: "intervened",
+              points: trainLosses(options.out).filter(([step]) => step > summary.resumeStep),
+            },
+          ],
+        }),
+      );
+      log(`wrote ${plot.svg}`);
       log(
         `intervened on steps ${summary.fromStep}–${summary.toStep - 1}; compare with: pythia-analyze gender-bias --checkpoint ${join(options.run, `step${summary.steps}`)} --compare ${join(options.out, `step${summary.steps}`)} --data-dir <bias data> --out <dir>`,
       );
@@ -427,7 +467,8 @@ function genderBiasCommand(): Command {
         intervened: options.compare,
         ...report,
       });
-      log(`WinoBias bias change ${report.change.winobiasBias.toFixed(4)}; wrote ${path}`);
+      const plot = await writePlot(join(options.out, "gender-bias-report"), genderBiasReportSvg(report));
+      log(`WinoBias bias change ${report.change.winobiasBias.toFixed(4)}; wrote ${path}, ${plot.svg}`);
     });
 }
 

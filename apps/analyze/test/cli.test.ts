@@ -65,6 +65,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
     expect(mem.stderr).toContain("memorized");
     expect(mem.code).toBe(0);
     const summary = readJson(join(memOut, "memorization.json"));
+    expect(readFileSync(join(memOut, "memorization.svg"), "utf8")).toContain("memorized (score = 1)");
     expect(summary.checkpoints.map((c: { step: number; count: number }) => [c.step, c.count])).toEqual([
       [1, 2],
       [2, 4],
@@ -152,6 +153,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
     expect(result.stderr).toContain("swapping pronouns from step 5");
     expect(result.code).toBe(0);
     expect(readJson(join(intervened, "intervention.json"))).toMatchObject({ resume_step: 4, to_step: 9 });
+    expect(readFileSync(join(intervened, "plots", "loss-vs-baseline.svg"), "utf8")).toContain("<svg");
     const gbOut = join(out, "gb");
     const report = run([
       "gender-bias",
@@ -177,6 +179,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       "type2_anti",
     ]);
     expect(typeof json.change.winobiasBias).toBe("number");
+    expect(readFileSync(join(gbOut, "gender-bias-report.svg"), "utf8")).toContain("CrowS pct_stereotype");
     const series = run([
       "gender-bias",
       "--run",

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { accuracyFrequencySvg, logFrequencyBins } from "./plots.js";
+import {
+  accuracyFrequencySvg,
+  genderBiasReportSvg,
+  logFrequencyBins,
+  memorizationByStepSvg,
+} from "./plots.js";
 
 describe("accuracy vs frequency", () => {
   it("bins operands by log frequency and averages their accuracy", () => {
@@ -45,5 +50,21 @@ describe("accuracy vs frequency", () => {
     expect(svg).toContain("<svg");
     expect(svg).toContain("step1000");
     expect(svg).toContain("step2000");
+  });
+
+  it("draws memorization by step and the gender-bias report", () => {
+    const memorization = memorizationByStepSvg([
+      { step: 2000, count: 10, memorizedCount: 3, meanScore: 0.5 },
+      { step: 1000, count: 5, memorizedCount: 1, meanScore: 0.4 },
+    ]);
+    expect(memorization).toContain("<svg");
+    expect(memorization).toContain("memorized (score = 1)");
+    const result = { winobias: { bias: 0.2, accuracy: 0.5 }, crowsPairs: { pctStereotype: 0.6 } };
+    const bias = genderBiasReportSvg({
+      before: result,
+      after: { ...result, winobias: { bias: 0.1, accuracy: 0.5 } },
+    });
+    expect(bias).toContain("intervened");
+    expect(bias).toContain("CrowS pct_stereotype");
   });
 });

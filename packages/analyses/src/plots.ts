@@ -172,3 +172,53 @@ export function heatmapSvg(params: {
     ],
   });
 }
+
+/** Memorization across checkpoints: the fraction of seen sequences memorized and the mean score, by step. */
+export function memorizationByStepSvg(
+  checkpoints: ReadonlyArray<{ step: number; count: number; memorizedCount: number; meanScore: number }>,
+  title = "Memorization by checkpoint",
+): string {
+  const points = [...checkpoints].sort((a, b) => a.step - b.step);
+  return render({
+    title: { text: title, left: "center" },
+    legend: { top: 30 },
+    grid: { top: 70, left: 70, right: 30, bottom: 60 },
+    xAxis: { type: "value", name: "step", nameLocation: "middle", nameGap: 30 },
+    yAxis: { type: "value", name: "fraction", min: 0, max: 1 },
+    series: [
+      {
+        name: "memorized (score = 1)",
+        type: "line",
+        data: points.map((c) => [c.step, c.count === 0 ? 0 : c.memorizedCount / c.count]),
+      },
+      { name: "mean memorization score", type: "line", data: points.map((c) => [c.step, c.meanScore]) },
+    ],
+  });
+}
+
+/** The gender-bias report's headline metrics, before and after the intervention, as grouped bars. */
+export function genderBiasReportSvg(
+  report: {
+    before: { winobias: { bias: number; accuracy: number }; crowsPairs: { pctStereotype: number } };
+    after: { winobias: { bias: number; accuracy: number }; crowsPairs: { pctStereotype: number } };
+  },
+  title = "Gender bias before and after the intervention",
+): string {
+  const metrics = ["WinoBias bias (pro − anti)", "WinoBias accuracy", "CrowS pct_stereotype"];
+  const values = (r: typeof report.before) => [
+    r.winobias.bias,
+    r.winobias.accuracy,
+    r.crowsPairs.pctStereotype,
+  ];
+  return render({
+    title: { text: title, left: "center" },
+    legend: { top: 30 },
+    grid: { top: 70, left: 70, right: 30, bottom: 60 },
+    xAxis: { type: "category", data: metrics },
+    yAxis: { type: "value" },
+    series: [
+      { name: "baseline", type: "bar", data: values(report.before) },
+      { name: "intervened", type: "bar", data: values(report.after) },
+    ],
+  });
+}

@@ -3,7 +3,7 @@
  * that optional dependency loads; otherwise only the SVG is written and the reason is returned.
  */
 import { writeFileSync } from "node:fs";
-import { HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
+import { BarChart, HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
 import {
   GridComponent,
   LegendComponent,
@@ -24,6 +24,7 @@ export function renderChartSvg(
   if (!registered) {
     echarts.use([
       LineChart,
+      BarChart,
       ScatterChart,
       HeatmapChart,
       GridComponent,
