@@ -1,23 +1,21 @@
-import { generate, GPTNeoXModel, initCompute, parseConfig } from "@pythia/model";
+import type { GPTNeoXModel } from "@pythia/model";
+import { generate } from "@pythia/model";
 import { loadPileTokenizer } from "@pythia/tokenizer/node";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { arithmeticRequests, modelGreedyUntil } from "./arithmetic.js";
+import { tinyModel } from "../test/tiny-model.js";
 
 let model: GPTNeoXModel;
 
 beforeAll(async () => {
-  await initCompute({ backend: "wasm" });
-  const config = parseConfig({
+  model = await tinyModel({
     vocabSize: 50304,
-    hiddenSize: 16,
     numLayers: 2,
-    numHeads: 2,
-    intermediateSize: 32,
-    rotaryPct: 0.25,
     maxPositionEmbeddings: 512,
+    seed: 5,
+    rotaryPct: 0.25,
   });
-  model = GPTNeoXModel.initialize({ config, seed: 5 });
 });
 
 describe("batched greedy until", () => {

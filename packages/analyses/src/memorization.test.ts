@@ -1,8 +1,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generate, GPTNeoXModel, initCompute, parseConfig } from "@pythia/model";
+import { generate } from "@pythia/model";
 import { describe, expect, it } from "vitest";
+import { tinyModel } from "../test/tiny-model.js";
 import {
   memorization,
   memorizationScore,
@@ -80,18 +81,13 @@ describe("memorization", () => {
   });
 
   it("batched greedy decoding with EOD banned equals generate() with minLength, on a real model", async () => {
-    await initCompute({ backend: "wasm" });
-    const config = parseConfig({
+    const model = await tinyModel({
       vocabSize: 32,
-      hiddenSize: 16,
       numLayers: 2,
-      numHeads: 2,
-      intermediateSize: 32,
-      rotaryPct: 0.5,
       maxPositionEmbeddings: 32,
+      seed: 3,
       eosTokenId: 0,
     });
-    const model = GPTNeoXModel.initialize({ config, seed: 3 });
     const prompts = [
       Int32Array.from([1, 2, 3, 4]),
       Int32Array.from([5, 6, 7, 8]),

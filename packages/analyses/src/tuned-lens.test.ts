@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GPTNeoXModel, initCompute, parseConfig } from "@pythia/model";
+import { GPTNeoXModel, parseConfig } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { logitLens } from "./logit-lens.js";
+import { tinyModel } from "../test/tiny-model.js";
 import {
   createTunedLens,
   disposeTunedLens,
@@ -19,17 +20,13 @@ const sequence = [3, 17, 5, 40, 22, 9, 31, 2, 60, 11, 7, 19];
 const batch = (step: number) => [sequence, sequence.map((id) => (id * 7 + step) % 64)];
 
 beforeAll(async () => {
-  await initCompute({ backend: "wasm" });
-  const config = parseConfig({
+  model = await tinyModel({
     vocabSize: 64,
-    hiddenSize: 16,
     numLayers: 3,
-    numHeads: 2,
-    intermediateSize: 32,
-    rotaryPct: 0.25,
     maxPositionEmbeddings: 32,
+    seed: 11,
+    rotaryPct: 0.25,
   });
-  model = GPTNeoXModel.initialize({ config, seed: 11 });
 });
 
 describe("logit lens and tuned lens", () => {
