@@ -3,8 +3,9 @@
  * `pythia-analyze`: the @pythia/analyses analyses over a training run's checkpoints, writing JSON
  * and plots. Thin wiring over the library; user mistakes print one line (exit 1, usage: exit 2).
  */
+import { drain, writeFileAtomic } from "@pythia/core";
 import { integerArgument, integerListArgument, numberArgument, runCli } from "@pythia/core/cli";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -39,14 +40,14 @@ import {
 import { loadCheckpoint } from "@pythia/model";
 import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
 import { lineChartSvg } from "@pythia/plots";
-import { completeCheckpoints } from "@pythia/trainer";
+import { completeCheckpoints, readMetrics } from "@pythia/trainer";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
 import { Command, Option } from "commander";
 
 function writeJson(out: string, name: string, value: unknown): string {
   mkdirSync(out, { recursive: true });
   const path = join(out, name);
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
   return path;
 }
 
@@ -97,14 +98,7 @@ function openSeries(options: {
 
 /** `[step, loss]` of a run's training steps, from its `metrics.jsonl` (empty when absent). */
 function trainLosses(runDir: string): Array<readonly [number, number]> {
-  const path = join(runDir, "metrics.jsonl");
-  if (!existsSync(path)) {
-    return [];
-  }
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as { type: string; step: number; loss: number })
+  return readMetrics(runDir)
     .filter((line) => line.type === "train")
     .map((line) => [line.step, line.loss] as const);
 }
@@ -159,21 +153,7 @@ function memorizationCommand(): Command {
           batchSize: options.batchSize,
         });
         let progress: { since: number; done: number; logged: number } | null = null;
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) {
-            const path = writeJson(options.out, "memorization.json", {
-              run: options.run,
-              checkpoints: next.value,
-            });
-            const plot = await writePlot(
-              join(options.out, "memorization"),
-              memorizationByStepSvg(next.value),
-            );
-            log(`wrote ${path}, ${plot.svg}`);
-            break;
-          }
-          const event = next.value;
+        const checkpoints = await drain(iterator, (event) => {
           if (event.type === "checkpoint-scored") {
             log(`step${event.step}: ${event.memorizedCount}/${event.count} memorized`);
             progress = null;
@@ -190,7 +170,10 @@ function memorizationCommand(): Command {
               progress.logged = now;
             }
           }
-        }
+        });
+        const path = writeJson(options.out, "memorization.json", { run: options.run, checkpoints });
+        const plot = await writePlot(join(options.out, "memorization"), memorizationByStepSvg(checkpoints));
+        log(`wrote ${path}, ${plot.svg}`);
       } finally {
         run.close();
       }

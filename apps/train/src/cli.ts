@@ -4,6 +4,7 @@
  * series, validate, plot the loss — or export the run as a GPT-NeoX YAML. Thin wiring over
  * `@pythia/dataloader`, `@pythia/model` and `@pythia/trainer`; user mistakes print one line.
  */
+import { drain } from "@pythia/core";
 import { integerArgument, numberArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -15,6 +16,7 @@ import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import {
   completeCheckpoints,
   parseTrainConfig,
+  readMetrics,
   toNeoxTrainingYaml,
   train,
   type TrainConfig,
@@ -25,7 +27,7 @@ import { Command, Option } from "commander";
 import { writeBundledCorpusDocuments } from "./bundled-corpus.js";
 import { CliError } from "./cli-error.js";
 
-import { plotLossCurve, readMetrics } from "./plot.js";
+import { plotLossCurve } from "./plot.js";
 import { createProgressDisplay, formatDuration, type ProgressDisplay } from "./progress.js";
 import { finalReport } from "./report.js";
 import { DEFAULTS, planRun, type CliOptions, type RunPlan } from "./run-plan.js";
@@ -243,19 +245,13 @@ async function prepareData(plan: RunPlan, signal: AbortSignal): Promise<Training
   let summary: PreprocessSummary;
   let lastLine = performance.now();
   try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) {
-        summary = next.value;
-        break;
-      }
-      const event = next.value;
+    summary = await drain(iterator, (event) => {
       if (event.type === "progress" && performance.now() - lastLine >= 10_000) {
         lastLine = performance.now();
         const percent = ((100 * event.bytesRead) / Math.max(event.totalBytes, 1)).toFixed(0);
         process.stderr.write(`  ${percent}%: ${event.documents} documents, ${event.tokens} tokens\n`);
       }
-    }
+    });
   } finally {
     if (plan.data.bundled) {
       rmSync(splitDir, { recursive: true, force: true });

@@ -2,10 +2,10 @@
  * The loss curve of a run: `plots/loss.svg` (echarts, server-side SVG) and `plots/loss.png` (the SVG
  * rasterised by @resvg/resvg-js, an optional native dependency; without it only the SVG is written).
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { lineChartSvg, writePlot, type WrittenPlot } from "@pythia/plots";
-import type { MetricsLine } from "@pythia/trainer";
+import { readMetrics, type MetricsLine } from "@pythia/trainer";
 
 /** Parameters of `plotLossCurve`. */
 export interface PlotLossCurveParams {
@@ -16,18 +16,6 @@ export interface PlotLossCurveParams {
 
 /** What `plotLossCurve` wrote (`png` is null, with the reason, when @resvg/resvg-js could not load). */
 export type PlotResult = WrittenPlot;
-
-/** Reads `metrics.jsonl` (missing file: no lines). */
-export function readMetrics(out: string): MetricsLine[] {
-  const path = join(out, "metrics.jsonl");
-  if (!existsSync(path)) {
-    return [];
-  }
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as MetricsLine);
-}
 
 /** The loss-curve SVG for metrics lines: train loss per step and validation loss. */
 export function lossCurveSvg(metrics: readonly MetricsLine[], options: { title: string }): string {

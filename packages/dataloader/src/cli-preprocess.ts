@@ -1,3 +1,4 @@
+import { drain } from "@pythia/core";
 import { Command, Option } from "commander";
 import { integer, dtypeOption } from "./cli-options.js";
 import type { DtypeName } from "./dtype.js";
@@ -50,14 +51,7 @@ export function preprocessCommand(): Command {
       const progress = await createProgressDisplay();
       let summary: PreprocessSummary;
       try {
-        for (;;) {
-          const next = await iterator.next();
-          if (next.done) {
-            summary = next.value;
-            break;
-          }
-          progress.update(next.value);
-        }
+        summary = await drain(iterator, (event) => progress.update(event));
       } finally {
         progress.stop();
         process.off("SIGINT", onSignal);

@@ -321,6 +321,18 @@ function appendMetrics(out: string, line: MetricsLine): void {
 }
 
 /** On resume, drops metrics logged after the checkpoint (they will be logged again). */
+/** The lines of a run's `metrics.jsonl`, oldest first (no file: none). */
+export function readMetrics(out: string): MetricsLine[] {
+  const path = join(out, "metrics.jsonl");
+  if (!existsSync(path)) {
+    return [];
+  }
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as MetricsLine);
+}
+
 function truncateMetrics(out: string, step: number): void {
   const path = join(out, "metrics.jsonl");
   if (!existsSync(path)) {
