@@ -140,7 +140,14 @@ export function modelGreedyUntil(
       return ids.length > room ? ids.slice(ids.length - room) : ids;
     });
     const byLength = new Map<number, number[]>();
-    encoded.forEach((ids, i) => byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]));
+    encoded.forEach((ids, i) => {
+      const group = byLength.get(ids.length);
+      if (group === undefined) {
+        byLength.set(ids.length, [i]);
+      } else {
+        group.push(i);
+      }
+    });
     const out = new Array<string>(prompts.length);
     for (const members of byLength.values()) {
       for (let start = 0; start < members.length; start += batchSize) {
@@ -211,12 +218,11 @@ export async function* arithmeticEvalIter(
     if (requests.length === 0) {
       throw new AnalysisError("INPUT", "arithmeticEval: limit must be at least 1");
     }
-    params.signal?.throwIfAborted();
-    const contexts = requests.map((request) => request.context);
-    const generations =
-      params.greedyUntil.batch !== undefined
-        ? await params.greedyUntil.batch(contexts)
-        : await sequentially(contexts, params.greedyUntil, params.signal);
+    const generations = await greedyUntilAll(
+      params.greedyUntil,
+      requests.map((request) => request.context),
+      params.signal,
+    );
     let correct = 0;
     for (const [i, { doc }] of requests.entries()) {
       correct += extractFirstNumber(generations[i] as string) === doc.target ? 1 : 0;
@@ -233,11 +239,16 @@ export async function* arithmeticEvalIter(
   };
 }
 
-async function sequentially(
-  prompts: readonly string[],
+/** `greedyUntil` over every prompt: in one `batch` call when it has one, else one prompt at a time. */
+export async function greedyUntilAll(
   greedyUntil: GreedyUntil,
-  signal: AbortSignal | undefined,
+  prompts: readonly string[],
+  signal?: AbortSignal,
 ): Promise<string[]> {
+  signal?.throwIfAborted();
+  if (greedyUntil.batch !== undefined) {
+    return greedyUntil.batch(prompts);
+  }
   const out: string[] = [];
   for (const prompt of prompts) {
     signal?.throwIfAborted();

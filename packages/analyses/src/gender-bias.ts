@@ -1,7 +1,7 @@
 import { drain } from "@pythia/core";
 import type { GPTNeoXModel } from "@pythia/model";
 import { PILE_EOD_ID, type Tokenizer } from "@pythia/tokenizer";
-import type { GreedyUntil } from "./arithmetic.js";
+import { greedyUntilAll, type GreedyUntil } from "./arithmetic.js";
 import { crowsPairsMetrics, readCrowsPairs, type CrowsPairsMetrics } from "./crows-pairs.js";
 import { sequenceLoglikelihood } from "./loglikelihood.js";
 import {
@@ -47,17 +47,11 @@ export async function* genderBiasEvalIter(
     const requests = items.flatMap((item) =>
       WINOBIAS_TEMPLATES.map((template) => winoBiasRequest(item, template)),
     );
-    params.signal?.throwIfAborted();
-    let predictions: string[];
-    if (params.greedyUntil.batch !== undefined) {
-      predictions = await params.greedyUntil.batch(requests.map((request) => request.prompt));
-    } else {
-      predictions = [];
-      for (const request of requests) {
-        params.signal?.throwIfAborted();
-        predictions.push(await params.greedyUntil(request.prompt));
-      }
-    }
+    const predictions = await greedyUntilAll(
+      params.greedyUntil,
+      requests.map((request) => request.prompt),
+      params.signal,
+    );
     for (const [i, request] of requests.entries()) {
       scores.push({
         subset,

@@ -59,6 +59,7 @@ export async function* interventionRunIter(
 ): AsyncGenerator<TrainEvent, InterventionRunSummary> {
   const json = readRunJson(params.baseline);
   const steps = json.config.steps;
+  const baselineSteps = await completeCheckpoints(params.baseline); // newest first
   let window: { resumeStep: number; fromStep: number; toStep: number };
   if (params.resumeStep !== undefined) {
     if (!Number.isInteger(params.resumeStep) || params.resumeStep < 0 || params.resumeStep >= steps) {
@@ -72,8 +73,7 @@ export async function* interventionRunIter(
     // The last `percent`% starts between checkpoints in general (7% of 143000 is at 132990): resume
     // from the newest saved checkpoint at or before that point (Pythia: 133000 → 143000).
     const computed = interventionWindow({ steps, percent: params.percent ?? 7 }).resumeStep;
-    const saved = (await completeCheckpoints(params.baseline)).filter((step) => step <= computed);
-    const resumeStep = saved[0] ?? computed; // newest first; none: reported below
+    const resumeStep = baselineSteps.find((step) => step <= computed) ?? computed; // none: reported below
     window = { resumeStep, fromStep: resumeStep + 1, toStep: steps + 1 };
   }
   const map = params.map ?? PRONOUN_SWAP_MAP;
@@ -86,8 +86,8 @@ export async function* interventionRunIter(
     map: [...map],
   };
   const recordPath = join(params.out, "intervention.json");
-  const fresh = !existsSync(recordPath);
-  if (!fresh) {
+  const outSteps = await completeCheckpoints(params.out);
+  if (existsSync(recordPath)) {
     let previous: InterventionFileFormat;
     try {
       previous = JSON.parse(readFileSync(recordPath, "utf8")) as InterventionFileFormat;
@@ -103,34 +103,31 @@ export async function* interventionRunIter(
         `${params.out} holds an intervention run with other settings (${recordPath}: resume step ${previous.resume_step} of ${previous.baseline}); choose a new output directory`,
       );
     }
-  } else if (existsSync(params.out) && (await completeCheckpoints(params.out)).length > 0) {
+  } else if (outSteps.length > 0) {
     throw new AnalysisError(
       "INPUT",
       `${params.out} already holds checkpoints; choose a new output directory`,
     );
   }
-  if (fresh || (await completeCheckpoints(params.out)).length === 0) {
-    const baselineSteps = await completeCheckpoints(params.baseline);
+  if (outSteps.length === 0) {
+    // A new run, or one interrupted before its first checkpoint: start it from the baseline's.
     if (!baselineSteps.includes(window.resumeStep)) {
-      const saved = [...baselineSteps].reverse();
       throw new AnalysisError(
         "INPUT",
-        `${params.baseline} has no complete checkpoint ${checkpointName(window.resumeStep)} to resume from; pass one of its saved steps as the resume step (${saved.join(", ")})`,
+        `${params.baseline} has no complete checkpoint ${checkpointName(window.resumeStep)} to resume from; pass one of its saved steps as the resume step (${[...baselineSteps].reverse().join(", ")})`,
       );
     }
     mkdirSync(params.out, { recursive: true });
     writeFileAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);
-    // Copy the resume checkpoint under a temporary name first (the trainer drops `step{N}.tmp-*`).
-    const to = join(params.out, checkpointName(window.resumeStep));
-    cpSync(join(params.baseline, checkpointName(window.resumeStep)), `${to}.tmp-copy`, { recursive: true });
-    renameSync(`${to}.tmp-copy`, to);
+    // The trainer drops `step{N}.tmp-*` folders, so an interrupted copy is never taken for a checkpoint.
+    copyDirectoryAtomic(
+      join(params.baseline, checkpointName(window.resumeStep)),
+      join(params.out, checkpointName(window.resumeStep)),
+    );
     const maps = join(params.baseline, "index-maps");
     const mapsCopy = join(params.out, "index-maps");
     if (json.data.kind === "index-map" && existsSync(maps) && !existsSync(mapsCopy)) {
-      // The same order, not rebuilt; complete or absent (a partial copy would be taken for a cache).
-      rmSync(`${mapsCopy}.tmp-copy`, { recursive: true, force: true });
-      cpSync(maps, `${mapsCopy}.tmp-copy`, { recursive: true });
-      renameSync(`${mapsCopy}.tmp-copy`, mapsCopy);
+      copyDirectoryAtomic(maps, mapsCopy); // the same order, not rebuilt
     }
   }
   const summary = yield* trainIter({
@@ -142,6 +139,13 @@ export async function* interventionRunIter(
     signal: params.signal,
   });
   return { ...summary, ...window };
+}
+
+/** Copies a folder under a temporary name, then renames it: `to` is complete or absent. */
+function copyDirectoryAtomic(from: string, to: string): void {
+  rmSync(`${to}.tmp-copy`, { recursive: true, force: true });
+  cpSync(from, `${to}.tmp-copy`, { recursive: true });
+  renameSync(`${to}.tmp-copy`, to);
 }
 
 /** Drains `interventionRunIter`. */

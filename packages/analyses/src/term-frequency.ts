@@ -130,7 +130,7 @@ export async function* termFrequencyIter(
   const perRead = params.rowsPerRead ?? 256;
   const totalRows = (steps.at(-1) ?? 0) * params.batchSize;
   const checkpoints: TermFrequencyResult["checkpoints"] = [];
-  const filtered = (total: TermCounts): Record<string, number> =>
+  const sortedRecord = (total: TermCounts): Record<string, number> =>
     Object.fromEntries([...total].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
   // Resume: the checkpoints whose cumulative counts are cached, from the first one on.
@@ -144,7 +144,7 @@ export async function* termFrequencyIter(
         break;
       }
       total = cached;
-      checkpoints.push({ step, rows: step * params.batchSize, counts: filtered(total) });
+      checkpoints.push({ step, rows: step * params.batchSize, counts: sortedRecord(total) });
       done++;
       yield { type: "chunk-counted", step, rows: step * params.batchSize, keys: total.size, cached: true };
     }
@@ -191,7 +191,7 @@ export async function* termFrequencyIter(
         counted += await settle();
         yield { type: "rows-counted", rows: counted, totalRows };
       }
-      const counts = filtered(total);
+      const counts = sortedRecord(total);
       checkpoints.push({ step, rows: end, counts });
       if (params.cacheDir !== undefined) {
         const file: CountsFileFormat = {
