@@ -36,7 +36,7 @@ export async function greedyDecodeBatch(params: GreedyDecodeBatchParams): Promis
   const eos = params.eosTokenId ?? null;
   const minLength = params.minLength ?? 0;
   const flat = new Int32Array(B * T);
-  prompts.forEach((prompt, b) => flat.set(Array.from(prompt), b * T));
+  prompts.forEach((prompt, b) => flat.set(prompt, b * T));
   const out: number[][] = prompts.map(() => []);
   const done = new Array<boolean>(B).fill(false);
   let next: tf.Tensor2D = tf.tensor2d(flat, [B, T], "int32");

@@ -41,17 +41,3 @@ export async function* eventChannel<E, R>(
     });
   }
 }
-
-/** Drains an async generator, passing each event to `onEvent`; returns its result. */
-export async function drainEvents<E, R>(
-  iterator: AsyncGenerator<E, R>,
-  onEvent?: (event: E) => void,
-): Promise<R> {
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) {
-      return next.value;
-    }
-    onEvent?.(next.value);
-  }
-}

@@ -16,9 +16,10 @@ import { dirname, join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { downloadFile, type ListFileEntry } from "@huggingface/hub";
+import { drain } from "@pythia/core";
 import pLimit from "p-limit";
 import { revisionStep } from "./checkpoint-schedule.js";
-import { drainEvents, eventChannel } from "./event-channel.js";
+import { eventChannel } from "./event-channel.js";
 import {
   hubError,
   listBranches,
@@ -317,5 +318,5 @@ export function pullIter(params: PullParams): AsyncGenerator<PullEvent, PulledRe
 export function pull(
   params: PullParams & { onEvent?: (event: PullEvent) => void },
 ): Promise<PulledRevision[]> {
-  return drainEvents(pullIter(params), params.onEvent);
+  return drain(pullIter(params), params.onEvent);
 }

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import { existsSync, openAsBlob, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { commitIter, downloadFile, type CommitOperation } from "@huggingface/hub";
+import { drain } from "@pythia/core";
 import pLimit from "p-limit";
 import { revisionName, type CheckpointSchedule } from "./checkpoint-schedule.js";
-import { drainEvents, eventChannel } from "./event-channel.js";
+import { eventChannel } from "./event-channel.js";
 import { gitBlobOidFile } from "./file-hash.js";
 import {
   ensureBranch,
@@ -203,23 +204,19 @@ class PushSession {
         useXet: this.options.useXet ?? false,
         ...(this.hub.signal ? { abortSignal: this.hub.signal } : {}),
       });
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) {
-          const commit = next.value?.commit.oid;
-          if (!commit) {
-            throw new HubSyncError(
-              "REMOTE",
-              `committing to ${this.hub.repo}@${branch}: the Hub returned no commit id`,
-            );
-          }
-          return commit;
-        }
-        const event = next.value;
+      const result = await drain(iterator, (event) => {
         if (step !== null && event.event === "fileProgress" && event.state === "uploading") {
           this.progress.file(step, event.path, event.progress);
         }
+      });
+      const commit = result?.commit.oid;
+      if (!commit) {
+        throw new HubSyncError(
+          "REMOTE",
+          `committing to ${this.hub.repo}@${branch}: the Hub returned no commit id`,
+        );
       }
+      return commit;
     } catch (error) {
       throw hubError(error, `committing to ${this.hub.repo}@${branch}`, this.hub.signal);
     }
@@ -487,7 +484,7 @@ export function pushCheckpointIter(
 export function pushCheckpoint(
   params: PushCheckpointParams & { onEvent?: (event: PushEvent) => void },
 ): Promise<RevisionPushResult> {
-  return drainEvents(pushCheckpointIter(params), params.onEvent);
+  return drain(pushCheckpointIter(params), params.onEvent);
 }
 
 /** Parameters of `pushRunIter`. */
@@ -567,7 +564,7 @@ export function pushRunIter(params: PushRunParams): AsyncGenerator<PushEvent, Pu
 export function pushRun(
   params: PushRunParams & { onEvent?: (event: PushEvent) => void },
 ): Promise<PushSummary> {
-  return drainEvents(pushRunIter(params), params.onEvent);
+  return drain(pushRunIter(params), params.onEvent);
 }
 
 /** Parameters of `HubUploader`. */
