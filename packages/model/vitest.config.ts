@@ -4,6 +4,8 @@ export default defineConfig({
   resolve: { conditions: ["@pythia/source"] },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // The WebGPU suite runs through vitest.webgpu.config.ts (a Vulkan driver, one file at a time).
+    exclude: ["src/kernels/webgpu/**", "test/webgpu/**", "**/node_modules/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -13,7 +13,8 @@ describe("initCompute", () => {
     expect(info.backend).toBe("wasm");
     expect(info.tfjsBackend).toBe("wasm");
     expect(tf.getBackend()).toBe("wasm");
-    expect(info.skipped.map((s) => s.backend)).toEqual(["tfjs-node-gpu", "tfjs-node"]);
+    // No GPU here: WebGPU finds no hardware adapter (at most SwiftShader, which auto never picks).
+    expect(info.skipped.map((s) => s.backend)).toEqual(["tfjs-node-gpu", "webgpu", "tfjs-node"]);
     expect(info.skipped[0]?.reason).toMatch(/tfjs-node-gpu/);
     expect(
       info.fallbackKernels.length + (tf.getKernel("UnsortedSegmentSum", "wasm") ? 1 : 0),
@@ -34,9 +35,9 @@ describe("initCompute", () => {
     process.env.PYTHIA_BACKEND = "cpu";
     try {
       expect((await initCompute()).backend).toBe("cpu");
-      process.env.PYTHIA_BACKEND = "webgpu";
+      process.env.PYTHIA_BACKEND = "webgl";
       await expect(initCompute()).rejects.toThrow(
-        /PYTHIA_BACKEND="webgpu" is not a backend; use one of auto, tfjs-node-gpu/,
+        /PYTHIA_BACKEND="webgl" is not a backend; use one of auto, tfjs-node-gpu, webgpu/,
       );
     } finally {
       delete process.env.PYTHIA_BACKEND;

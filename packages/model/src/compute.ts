@@ -7,9 +7,14 @@ import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./model-errors.js";
 import { registerWasmFallbackKernels } from "./wasm-fallback-kernels.js";
 import { startWasm } from "./wasm-threads.js";
+import { startWebGPU, WebGPUUnavailable, type WebGPUAdapterReport } from "./webgpu-start.js";
 
-/** The backends, best first. */
-export const BACKENDS = ["tfjs-node-gpu", "tfjs-node", "wasm", "cpu"] as const;
+/**
+ * The backends, best first for `auto`: tfjs-node-gpu only where it is already installed (it can no
+ * longer be installed: its libtensorflow download answers 403), then a hardware WebGPU adapter, then
+ * the CPU backends. A software WebGPU adapter (SwiftShader, lavapipe) is used only when asked for.
+ */
+export const BACKENDS = ["tfjs-node-gpu", "webgpu", "tfjs-node", "wasm", "cpu"] as const;
 
 /** A backend `initCompute` can select. */
 export type BackendName = (typeof BACKENDS)[number];
@@ -17,7 +22,7 @@ export type BackendName = (typeof BACKENDS)[number];
 /** What `initCompute` selected (also written into a training run's `run.json`). */
 export interface ComputeInfo {
   backend: BackendName;
-  /** The backend's name inside tfjs (`tensorflow`, `wasm`, `cpu`). */
+  /** The backend's name inside tfjs (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   tfjsBackend: string;
   tfjsVersion: string;
   /** Backends tried before this one, with why each was skipped. */
@@ -31,12 +36,15 @@ export interface ComputeInfo {
     /** Why the multi-threaded build did not start, when more than one thread was asked for. */
     threadsFallback?: string;
   };
+  /** webgpu only: the adapter (vendor, architecture, description, limits, software or not). */
+  webgpu?: WebGPUAdapterReport;
 }
 
 /** Parameters of `initCompute`. */
 export interface InitComputeParams {
   /**
-   * A backend to use, or `"auto"` for the best available (tfjs-node-gpu → tfjs-node → wasm → cpu).
+   * A backend to use, or `"auto"` for the best available (tfjs-node-gpu → a hardware WebGPU adapter →
+   * tfjs-node → wasm → cpu).
    * @default process.env.PYTHIA_BACKEND ?? "auto"
    */
   backend?: BackendName | "auto";
@@ -72,9 +80,12 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
   for (const backend of candidates) {
     try {
       let wasm: ComputeInfo["wasm"];
+      let webgpu: WebGPUAdapterReport | undefined;
       if (backend === "wasm") {
         const started = await startWasm(threads);
         wasm = { simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), ...started };
+      } else if (backend === "webgpu") {
+        webgpu = await startWebGPU({ allowSoftware: requested === "webgpu" });
       } else {
         await activate(backend);
       }
@@ -86,6 +97,7 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
         skipped,
         fallbackKernels,
         ...(wasm === undefined ? {} : { wasm }),
+        ...(webgpu === undefined ? {} : { webgpu }),
       };
       return current;
     } catch (error) {
@@ -93,6 +105,9 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
         throw error; // our own diagnosis (e.g. threads changed while tensors exist), not a missing package
       }
       const reason = (error as Error).message.split("\n")[0] ?? String(error);
+      if (requested !== "auto" && error instanceof WebGPUUnavailable) {
+        throw new ModelError("BACKEND", `backend "webgpu" could not start: ${reason}`, { cause: error });
+      }
       if (requested !== "auto") {
         throw new ModelError(
           "BACKEND",
@@ -144,7 +159,7 @@ function readEnvThreads(): number | undefined {
  * Loads a backend's module (optional ones by dynamic import) and makes it the active backend. The wasm
  * backend starts in `startWasm` (wasm-threads.ts), which also sets its thread count.
  */
-async function activate(backend: Exclude<BackendName, "wasm">): Promise<void> {
+async function activate(backend: Exclude<BackendName, "wasm" | "webgpu">): Promise<void> {
   let name: string;
   switch (backend) {
     case "tfjs-node-gpu":
@@ -173,6 +188,8 @@ function installHint(backend: BackendName): string {
       return "install @tensorflow/tfjs-node@4.22 where its install script can download libtensorflow, or choose wasm";
     case "wasm":
       return "install @tensorflow/tfjs-backend-wasm@4.22 (a peer dependency of @pythia/model)";
+    case "webgpu":
+      return "install @tensorflow/tfjs-backend-webgpu@4.22 (and, in Node, webgpu@0.6)";
     case "cpu":
       return "reinstall @tensorflow/tfjs";
   }

@@ -4,8 +4,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fromHfConfig, GPTNeoXModel, initCompute, nextTokenLoss, readSafetensors } from "./index.js";
 import { fixturePath, readJsonFixture, sharedFixture } from "../test/helpers.js";
 
+// The same references hold on every backend: `pnpm test:webgpu` runs this file on WebGPU (SwiftShader in CI).
+const backend = (process.env.PYTHIA_TEST_BACKEND ?? "wasm") as "wasm" | "webgpu";
+
 beforeAll(async () => {
-  await initCompute({ backend: "wasm" });
+  await initCompute({ backend });
 });
 
 async function loadFixtureModel(dir: string): Promise<GPTNeoXModel> {

@@ -1,7 +1,7 @@
 // wideProduct: blocked and unblocked (W·xᵀ)ᵀ agree exactly, and both agree with x·Wᵀ.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initCompute } from "../compute.js";
+import { initCompute } from "../../compute.js";
 import { wideProduct } from "./wide-product.js";
 
 beforeAll(async () => {
