@@ -9,6 +9,7 @@
  * References: llm.c `gpt2_update`, torch 1.13 `_single_tensor_adamw`.
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedAdamW, ownBuffer, webgpuInternals } from "./adamw-webgpu.js";
 
 /** AdamW hyper-parameters (Pythia: betas 0.9/0.95, eps 1e-8, weight decay 0.1). */
 export interface AdamWOptions {
@@ -37,19 +38,49 @@ export class AdamW {
 
   /**
    * Applies one update to every parameter in `params` with gradient `grads[name]`. `decay(name)` says
-   * whether weight decay applies (GPT-NeoX: not to biases and LayerNorm parameters).
+   * whether weight decay applies (GPT-NeoX: not to biases and LayerNorm parameters). `coef`, a scalar
+   * tensor, scales every gradient first (gradient clipping without a read-back; see `clipCoefficient`).
+   * On WebGPU each parameter is one fused in-place kernel (`adamw-webgpu.ts`).
    */
   apply(
     params: Readonly<Record<string, tf.Variable>>,
     grads: Readonly<Record<string, tf.Tensor>>,
     lr: number,
     decay: (name: string) => boolean,
+    coef?: tf.Scalar,
   ): void {
     this.step += 1;
     const { beta1, beta2, eps, weightDecay } = this.options;
     // torch computes the bias corrections as Python (float64) scalars.
     const stepSize = lr / (1 - Math.pow(beta1, this.step));
     const secondCorrection = Math.sqrt(1 - Math.pow(beta2, this.step));
+    const webgpu = webgpuInternals();
+    if (webgpu !== null) {
+      const scale = coef ?? tf.scalar(1);
+      for (const [name, param] of Object.entries(params)) {
+        const grad = grads[name];
+        if (grad === undefined) {
+          continue;
+        }
+        const slot = this.slotFor(name, param);
+        for (const variable of [param, slot.m, slot.v]) {
+          ownBuffer(webgpu, variable);
+        }
+        const decayFactor = decay(name) && weightDecay !== 0 ? Math.fround(1 - lr * weightDecay) : 1;
+        fusedAdamW(
+          webgpu,
+          { param, m: slot.m, v: slot.v, grad, coef: scale },
+          { decayFactor, beta1, beta2, eps, stepSize, secondCorrection },
+        );
+      }
+      if (coef === undefined) {
+        scale.dispose();
+      }
+      return;
+    }
+    if (coef !== undefined) {
+      grads = Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, coef)]));
+    }
     for (const [name, param] of Object.entries(params)) {
       const grad = grads[name];
       if (grad === undefined) {
@@ -65,6 +96,9 @@ export class AdamW {
         slot.v.assign(v);
         param.assign(tf.sub(decayed, tf.mul(tf.div(m, denominator), stepSize)));
       });
+    }
+    if (coef !== undefined) {
+      tf.dispose(Object.values(grads));
     }
   }
 
@@ -88,6 +122,21 @@ export class AdamW {
     }
     return slot;
   }
+}
+
+/**
+ * The global L2 norm of `grads` and the clipping coefficient `min(1, maxNorm / (norm + 1e-6))` as
+ * scalar tensors, for `AdamW.apply(…, coef)`: nothing is read back to the host during the step.
+ */
+export function clipCoefficient(
+  grads: Readonly<Record<string, tf.Tensor>>,
+  maxNorm: number,
+): { norm: tf.Scalar; coef: tf.Scalar } {
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    const coef = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar;
+    return { norm, coef };
+  });
 }
 
 /**

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { checkpointSteps, drain } from "@pythia/core";
 import { computeInfo, GPTNeoXModel, parseConfig } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
-import { AdamW, clipGradients } from "./adamw.js";
+import { AdamW, clipCoefficient, clipGradients } from "./adamw.js";
+import { webgpuInternals } from "./adamw-webgpu.js";
 import { openBatchSource, type BatchSource, type TrainingData } from "./batch-source.js";
 import { learningRateAt, type LearningRateSchedule } from "./lr-schedule.js";
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from "./train-config.js";
@@ -203,7 +204,11 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
           batch = intervention.transform(batch, { step: step + 1, seqLength: config.seqLength });
         }
       }
+      // On a GPU nothing is read back inside the step: the loss, the norm and the clipping coefficient
+      // stay tensors until the update is queued. The host backends read the loss per micro-batch.
+      const onDevice = webgpuInternals() !== null;
       let lossSum = 0;
+      let lossTotal: tf.Tensor | null = null;
       let grads: Record<string, tf.Tensor> = {};
       for (let m = 0; m < accumulation; m++) {
         const ids = tf.tensor2d(
@@ -212,7 +217,13 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
           "int32",
         );
         const { value, grads: microGrads } = tf.variableGrads(() => model.loss(ids).loss, variables);
-        lossSum += (await value.data())[0] as number;
+        if (onDevice) {
+          const previousTotal: tf.Tensor | null = lossTotal;
+          lossTotal = previousTotal === null ? tf.clone(value) : tf.add(previousTotal, value);
+          previousTotal?.dispose();
+        } else {
+          lossSum += (await value.data())[0] as number;
+        }
         for (const [name, variable] of Object.entries(model.params)) {
           const grad = microGrads[variable.name] as tf.Tensor;
           const previous = grads[name];
@@ -231,6 +242,19 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
         }
         grads = averaged;
       }
+      let gradNorm: number;
+      if (onDevice) {
+        const { norm, coef } = clipCoefficient(grads, config.gradClip);
+        optimizer.apply(model.params, grads, lr, (name) => decay.has(name), coef);
+        const total = lossTotal as tf.Tensor;
+        [lossSum, gradNorm] = (await Promise.all([total.data(), norm.data()])).map((d) => d[0] as number) as [
+          number,
+          number,
+        ];
+        tf.dispose([total, norm, coef, ...Object.values(grads)]);
+      } else {
+        gradNorm = Number.NaN; // set below, once the loss is known to be finite
+      }
       const loss = lossSum / accumulation;
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
@@ -240,9 +264,12 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
           `step ${step + 1}: the loss is ${loss}; training stopped. The last good checkpoint is ${last ?? "none"}; lower the learning rate and resume from it.`,
         );
       }
-      const clipped = clipGradients(grads, config.gradClip);
-      optimizer.apply(model.params, clipped.grads, lr, (name) => decay.has(name));
-      tf.dispose(Object.values(clipped.grads));
+      if (!onDevice) {
+        const clipped = clipGradients(grads, config.gradClip);
+        optimizer.apply(model.params, clipped.grads, lr, (name) => decay.has(name));
+        tf.dispose(Object.values(clipped.grads));
+        gradNorm = clipped.norm;
+      }
       const elapsedMs = performance.now() - started;
       const tokensPerSecond = (config.batchSize * config.seqLength) / (elapsedMs / 1000);
       finalLoss = loss;
@@ -251,7 +278,7 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
         step: step + 1,
         loss,
         lr,
-        gradNorm: clipped.norm,
+        gradNorm,
         tokensPerSecond,
       });
       yield {
@@ -259,7 +286,7 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
         step: step + 1,
         loss,
         lr,
-        gradNorm: clipped.norm,
+        gradNorm,
         tokensPerSecond,
         elapsedMs,
       };
