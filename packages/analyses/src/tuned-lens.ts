@@ -188,8 +188,11 @@ export async function* trainTunedLensIter(
         } finally {
           target.dispose();
         }
+        // An asynchronous read: a synchronous one is not available on the WebGPU backend in Node.
+        const normTensor = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+        const norm = (await normTensor.data())[0] as number;
+        normTensor.dispose();
         tf.tidy(() => {
-          const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number;
           const scale = norm > clip ? clip / (norm + 1e-6) : 1;
           for (const [i, variable] of variables.entries()) {
             // torch.optim.SGD: g += wd·p; buf = μ·buf + g; g = g + μ·buf (Nesterov); p -= lr·g
