@@ -189,7 +189,10 @@ export async function* trainTunedLensIter(
           target.dispose();
         }
         // An asynchronous read: a synchronous one is not available on the WebGPU backend in Node.
-        const normTensor = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+        // Pairwise adds: WebGPU's AddN binds every input at once, more than a shader stage may have.
+        const normTensor = tf.tidy(() =>
+          tf.sqrt(grads.map((g) => tf.sum(tf.square(g))).reduce((total, square) => tf.add(total, square))),
+        );
         const norm = (await normTensor.data())[0] as number;
         normTensor.dispose();
         tf.tidy(() => {

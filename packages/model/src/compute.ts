@@ -9,6 +9,8 @@ import { registerWasmFallbackKernels } from "./wasm-fallback-kernels.js";
 import { startWasm } from "./wasm-threads.js";
 import { startWebGPU, WebGPUUnavailable, type WebGPUAdapterReport } from "./webgpu-start.js";
 
+export { takeWebGPUErrors, type WebGPUAdapterReport } from "./webgpu-start.js";
+
 /**
  * The backends, best first for `auto`: tfjs-node-gpu only where it is already installed (it can no
  * longer be installed: its libtensorflow download answers 403), then a hardware WebGPU adapter, then

@@ -31,6 +31,17 @@ export class WebGPUUnavailable extends Error {
   override readonly name = "WebGPUUnavailable";
 }
 
+const gpuErrors: string[] = [];
+
+/**
+ * WebGPU errors (invalid pipelines, out-of-memory, lost devices) since the last call, emptied on
+ * read. WebGPU reports them asynchronously and skips the failed work, so a training step checks this
+ * rather than carrying on with results that were never computed.
+ */
+export function takeWebGPUErrors(): string[] {
+  return gpuErrors.splice(0, gpuErrors.length);
+}
+
 /** Names that identify CPU implementations of WebGPU/Vulkan. */
 const SOFTWARE_ADAPTERS = /swiftshader|lavapipe|llvmpipe|software|warp|microsoft basic render/i;
 
@@ -70,6 +81,12 @@ export async function startWebGPU(params: { allowSoftware: boolean }): Promise<W
       maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
       maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
     },
+  });
+  device.addEventListener("uncapturederror", (event) => {
+    const message = (event as GPUUncapturedErrorEvent).error.message.split("\n")[0] ?? "unknown error";
+    if (gpuErrors.length < 100) {
+      gpuErrors.push(message);
+    }
   });
   const backendModule = await import("@tensorflow/tfjs-backend-webgpu");
   if (tf.findBackendFactory("webgpu") !== null) {

@@ -133,7 +133,10 @@ export function clipCoefficient(
   maxNorm: number,
 ): { norm: tf.Scalar; coef: tf.Scalar } {
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    // Pairwise adds, not addN: WebGPU's AddN binds every input at once, over the 8 storage buffers a
+    // shader stage may have by default.
+    const squares = Object.values(grads).map((g) => tf.sum(tf.square(g)));
+    const norm = tf.sqrt(squares.reduce((total, square) => tf.add(total, square))) as tf.Scalar;
     const coef = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))) as tf.Scalar;
     return { norm, coef };
   });

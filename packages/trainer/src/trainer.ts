@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkpointSteps, drain } from "@pythia/core";
-import { computeInfo, GPTNeoXModel, parseConfig } from "@pythia/model";
+import { computeInfo, GPTNeoXModel, parseConfig, takeWebGPUErrors } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
 import { AdamW, clipCoefficient, clipGradients } from "./adamw.js";
 import { webgpuInternals } from "./adamw-webgpu.js";
@@ -252,6 +252,13 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
           number,
         ];
         tf.dispose([total, norm, coef, ...Object.values(grads)]);
+        const gpuErrors = takeWebGPUErrors();
+        if (gpuErrors.length > 0) {
+          throw new TrainingError(
+            "GPU",
+            `step ${step + 1}: the GPU rejected work (${gpuErrors.join("; ")}); the step's results are not valid. Report this with the adapter in run.json, or train with --backend wasm.`,
+          );
+        }
       } else {
         gradNorm = Number.NaN; // set below, once the loss is known to be finite
       }

@@ -3,7 +3,7 @@ import { hasMarker, PythiaError } from "@pythia/core";
 const MARKER = Symbol.for("@pythia/trainer.error");
 
 /** Stable codes of `TrainingError`. */
-export type TrainingErrorCode = "CONFIG" | "DATA" | "CHECKPOINT" | "DIVERGED" | "ABORTED" | "IO";
+export type TrainingErrorCode = "CONFIG" | "DATA" | "CHECKPOINT" | "DIVERGED" | "ABORTED" | "IO" | "GPU";
 
 /** Everything `@pythia/trainer` throws; the message names the step, file or field and the fix. */
 export class TrainingError extends PythiaError<TrainingErrorCode> {

@@ -2,7 +2,7 @@
 // two runs with one seed give byte-identical checkpoints, and the losses track the wasm run's.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { initCompute } from "@pythia/model";
+import { initCompute, takeWebGPUErrors } from "@pythia/model";
 import { describe, expect, it } from "vitest";
 import { train, type TrainEvent } from "../../src/index.js";
 import { runDir, tinyConfig, tinyDataset } from "../helpers.js";
@@ -35,6 +35,7 @@ describe("train on webgpu", () => {
     const b = runDir();
     const first = await losses(a, data);
     const second = await losses(b, data);
+    expect(takeWebGPUErrors()).toEqual([]);
     expect(second).toEqual(first);
     expect(manifests(b)).toEqual(manifests(a));
     expect(Object.keys(manifests(a)).sort()).toEqual(["step0", "step1", "step2", "step4", "step8"]);

@@ -2,7 +2,8 @@
 // gradients, on the WebGPU backend (SwiftShader in CI: tiny shapes). Run by `pnpm test:webgpu`.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { initCompute } from "../../compute.js";
+import { afterEach } from "vitest";
+import { initCompute, takeWebGPUErrors } from "../../compute.js";
 import { attentionBias } from "../attention-bias.js";
 import { embed as hostEmbed } from "../embedding.js";
 import * as device from "../device/index.js";
@@ -12,6 +13,11 @@ import { flashSelfAttention } from "./flash-attention.js";
 
 beforeAll(async () => {
   await initCompute({ backend: "webgpu" });
+});
+
+afterEach(async () => {
+  await tf.ready();
+  expect(takeWebGPUErrors()).toEqual([]); // WebGPU skips invalid work silently: nothing may be rejected
 });
 
 async function maxDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
