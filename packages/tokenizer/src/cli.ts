@@ -32,6 +32,11 @@ Example:
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "train") {
+    const { runTrainCommand } = await import("./train-command.js");
+    process.exitCode = await runTrainCommand(argv.slice(1));
+    return;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

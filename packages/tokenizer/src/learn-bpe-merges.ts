@@ -96,7 +96,7 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
     const count = wordCount[word] as number;
     for (let i = start; i + 1 < end; i++) {
       const pair = pairs.intern(symbols[i] as number, symbols[i + 1] as number);
-      pairs.count[pair] += count;
+      pairs.count[pair] = (pairs.count[pair] as number) + count;
       const list = positions[pair];
       if (list === undefined) {
         positions[pair] = [word];
@@ -124,7 +124,7 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
   // Applies a neighbour change of merging in `word`: what HF's `Word::merge` returns, applied at once.
   const change = (left: number, right: number, delta: number, word: number) => {
     const pair = pairs.intern(left, right);
-    pairs.count[pair] += delta * (wordCount[word] as number);
+    pairs.count[pair] = (pairs.count[pair] as number) + delta * (wordCount[word] as number);
     if (delta > 0) {
       const list = updates.get(pair);
       if (list === undefined) {
@@ -249,7 +249,8 @@ function alphabet(words: EncodedWords, params: LearnBpeMergesParams): number[] {
   for (let word = 0; word < words.counts.length; word++) {
     const count = words.counts[word] as number;
     for (let i = words.offsets[word] as number; i < (words.offsets[word + 1] as number); i++) {
-      byteCounts[words.bytes[i] as number] += count;
+      const byte = words.bytes[i] as number;
+      byteCounts[byte] = (byteCounts[byte] as number) + count;
     }
   }
   const counts = new Map<number, number>();
@@ -351,7 +352,7 @@ function hashPair(left: number, right: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-function grow(array: Int32Array): Int32Array {
+function grow(array: Int32Array): Int32Array<ArrayBuffer> {
   const grown = new Int32Array(array.length * 2);
   grown.set(array);
   return grown;
