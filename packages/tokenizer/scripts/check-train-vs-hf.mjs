@@ -1,11 +1,13 @@
 // Differential check of trainBpe against Hugging Face tokenizers' BpeTrainer (0.22.2, through the napi
 // binding @anush008/tokenizers, a devDependency) on seeded random corpora built to make many ties and
-// re-formed tokens (few letters, repeated words). Prints one line per corpus and exits 1 on a mismatch.
+// re-formed tokens (few letters, repeated words): same vocab and merges, and HF loads our tokenizer.json
+// and encodes the corpus to the ids our Tokenizer gives. Prints mismatches and exits 1 on any.
 //   npx tsup && node scripts/check-train-vs-hf.mjs [corpora=200] [seed=1]
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Tokenizer as OurTokenizer } from "../dist/index.js";
 import { trainBpe, trainedTokenizerJson } from "../dist/train.js";
 
 const require = createRequire(import.meta.url);
@@ -49,15 +51,25 @@ for (let index = 0; index < corpora; index++) {
   const hfPath = join(dir, `hf-${index}.json`);
   hf.save(hfPath, false);
   const theirs = JSON.parse(readFileSync(hfPath, "utf8")).model;
-  const ours = JSON.parse(trainedTokenizerJson(await trainBpe({ files: [file], workers: index % 3 })));
+  const oursText = trainedTokenizerJson(await trainBpe({ files: [file], workers: index % 3 }));
+  const ours = JSON.parse(oursText);
+  const oursPath = join(dir, `ours-${index}.json`);
+  writeFileSync(oursPath, oursText);
+  const hfIds = [...(await Tokenizer.fromFile(oursPath).encode(text, null, { addSpecialTokens: false })).getIds()];
+  const sameIds = JSON.stringify(hfIds) === JSON.stringify(OurTokenizer.fromJSON(ours).encode(text));
   const sameVocab =
     JSON.stringify(Object.entries(ours.model.vocab).sort((a, b) => a[1] - b[1])) ===
     JSON.stringify(Object.entries(theirs.vocab).sort((a, b) => a[1] - b[1]));
   const sameMerges = JSON.stringify(ours.model.merges) === JSON.stringify(theirs.merges);
-  if (!sameVocab || !sameMerges) {
+  if (!sameVocab || !sameMerges || !sameIds) {
     failures++;
-    process.stderr.write(`corpus ${index} (${file}): vocab ${sameVocab ? "same" : "DIFFERS"}, merges ${sameMerges ? "same" : "DIFFER"}\n`);
+    process.stderr.write(
+      `corpus ${index} (${file}): vocab ${sameVocab ? "same" : "DIFFERS"}, merges ${sameMerges ? "same" : "DIFFER"}, ` +
+        `HF encoding with our file ${sameIds ? "same" : "DIFFERS"}\n`,
+    );
   }
 }
-process.stderr.write(`${corpora - failures}/${corpora} corpora identical to HF tokenizers (vocab and merges)\n`);
+process.stderr.write(
+  `${corpora - failures}/${corpora} corpora: vocab and merges identical to HF tokenizers, and HF encodes with our file as we do\n`,
+);
 process.exitCode = failures === 0 ? 0 : 1;

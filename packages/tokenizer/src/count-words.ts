@@ -61,7 +61,7 @@ export async function* countWords(params: CountWordsParams): AsyncGenerator<Coun
     }
   }
   if (files.length === 0) {
-    return local.counts;
+    return local.counts();
   }
   const sizes: number[] = [];
   for (const file of files) {
@@ -87,14 +87,16 @@ export async function* countWords(params: CountWordsParams): AsyncGenerator<Coun
       }
     }
     if (pool !== null) {
-      for (const counts of await pool.finish()) {
-        mergeCounts(local.counts, counts);
+      const counts = local.counts();
+      for (const part of await pool.finish()) {
+        mergeCounts(counts, part);
       }
+      return counts;
     }
   } finally {
     await pool?.close();
   }
-  return local.counts;
+  return local.counts();
 }
 
 function mergeCounts(into: Map<string, number>, from: Map<string, number>): void {

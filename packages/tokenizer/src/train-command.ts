@@ -135,6 +135,7 @@ async function createProgressDisplay(): Promise<ProgressDisplay> {
   );
   let countBar: ReturnType<typeof bars.create> | null = null;
   let mergeBar: ReturnType<typeof bars.create> | null = null;
+  let vocabSize = 0;
   let stopped = false;
   return {
     update(event) {
@@ -146,11 +147,15 @@ async function createProgressDisplay(): Promise<ProgressDisplay> {
         mergeBar ??= bars.create(total, 0, { stage: "learn merges", unit: "tokens" });
         mergeBar.setTotal(total);
         mergeBar.update(event.vocabSize);
+        vocabSize = event.vocabSize;
       }
     },
     stop() {
       if (!stopped) {
         stopped = true;
+        // Training can end below the target size (no pair left to merge): show the bar full.
+        mergeBar?.setTotal(vocabSize);
+        mergeBar?.update(vocabSize);
         bars.stop();
       }
     },
