@@ -59,6 +59,9 @@ const PROGRESS_EVERY = 500;
  * const model = drainSync(learnBpeMerges({ wordCounts, vocabSize: 30000, minFrequency: 0, specialTokens: [], initialAlphabet: [] }));
  */
 export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergeProgress, BpeModel> {
+  if (params.vocabSize > PAIR_KEY_SHIFT) {
+    throw new RangeError(`learnBpeMerges: vocabSize ${params.vocabSize} is above the supported ${PAIR_KEY_SHIFT}`);
+  }
   const tokens: string[] = [];
   const tokenToId = new Map<string, number>();
   const addToken = (token: string): number => {
@@ -105,11 +108,22 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
       }
     }
   }
+  // Queue entries: the pair and the words to merge it in (HF's `Merge`); the heap holds their ids.
+  const entryWords: Array<number[] | undefined> = [];
+  const entryPair: number[] = [];
+  const freeEntries: number[] = [];
+  const newEntry = (pair: number, where: number[]): number => {
+    const entry = freeEntries.pop() ?? entryWords.length;
+    entryWords[entry] = where;
+    entryPair[entry] = pair;
+    return entry;
+  };
+  const pairKey = (pair: number) => (pairs.left[pair] as number) * PAIR_KEY_SHIFT + (pairs.right[pair] as number);
   const queue = new MergeQueue();
   for (let pair = 0; pair < pairs.size; pair++) {
     const count = pairs.count[pair] as number;
     if (count > 0) {
-      queue.add(count, pairs.left[pair] as number, pairs.right[pair] as number, pair, positions[pair] as number[]);
+      queue.add(count, pairKey(pair), newEntry(pair, positions[pair] as number[]));
     }
   }
   positions.length = 0;
@@ -136,27 +150,30 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
   };
 
   while (tokens.length < vocabSize) {
-    const top = queue.pop();
-    if (top === undefined) {
+    if (queue.size === 0) {
       break;
     }
-    const current = pairs.count[top.pair] as number;
-    if (top.count !== current) {
-      top.count = current;
-      queue.push(top);
+    const count = queue.topCount();
+    const entry = queue.pop();
+    const pair = entryPair[entry] as number;
+    const current = pairs.count[pair] as number;
+    if (count !== current) {
+      queue.push(current, pairKey(pair), entry);
       continue;
     }
-    if (top.count < 1 || minFrequency > top.count) {
+    if (count < 1 || minFrequency > count) {
       break;
     }
-    const left = top.left;
-    const right = top.right;
+    const left = pairs.left[pair] as number;
+    const right = pairs.right[pair] as number;
     const merged = addToken((tokens[left] as string) + (tokens[right] as string));
     mergeLeft.push(left);
     mergeRight.push(right);
 
     updates = new Map();
-    const where = top.words;
+    const where = entryWords[entry] as number[];
+    entryWords[entry] = undefined;
+    freeEntries.push(entry);
     for (let k = 0; k < where.length; k++) {
       const word = where[k] as number;
       const start = wordStart[word] as number;
@@ -186,10 +203,10 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
       }
       wordLength[word] = write - start;
     }
-    for (const [pair, list] of updates) {
-      const count = pairs.count[pair] as number;
-      if (count > 0) {
-        queue.push(new MergeEntry(count, pairs.left[pair] as number, pairs.right[pair] as number, pair, list));
+    for (const [changed, list] of updates) {
+      const changedCount = pairs.count[changed] as number;
+      if (changedCount > 0) {
+        queue.push(changedCount, pairKey(changed), newEntry(changed, list));
       }
     }
     if (mergeLeft.length % PROGRESS_EVERY === 0) {
@@ -201,13 +218,13 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
   // A pair merged more than once keeps the rank of its last merge (HF stores merges in a map).
   const lastRank = new Map<number, number>();
   for (let rank = 0; rank < mergeLeft.length; rank++) {
-    lastRank.set((mergeLeft[rank] as number) * 0x1000000 + (mergeRight[rank] as number), rank);
+    lastRank.set((mergeLeft[rank] as number) * PAIR_KEY_SHIFT + (mergeRight[rank] as number), rank);
   }
   const merges: Array<[string, string]> = [];
   for (let rank = 0; rank < mergeLeft.length; rank++) {
     const left = mergeLeft[rank] as number;
     const right = mergeRight[rank] as number;
-    if (lastRank.get(left * 0x1000000 + right) === rank) {
+    if (lastRank.get(left * PAIR_KEY_SHIFT + right) === rank) {
       merges.push([tokens[left] as string, tokens[right] as string]);
     }
   }
@@ -358,89 +375,120 @@ function grow(array: Int32Array): Int32Array<ArrayBuffer> {
   return grown;
 }
 
-/** HF's `Merge`: a queued pair with the count it had when queued and the words to merge it in. */
-class MergeEntry {
-  constructor(
-    public count: number,
-    readonly left: number,
-    readonly right: number,
-    readonly pair: number,
-    readonly words: number[],
-  ) {}
-}
+/** `left * PAIR_KEY_SHIFT + right` orders pairs as HF does (left id, then right id); exact below 2^53. */
+const PAIR_KEY_SHIFT = 2 ** 24;
 
-/** Max-heap of merges: higher count first, then the smaller (left, right). */
+/**
+ * Max-heap of queued merges: higher count first, then the smaller pair key. Keys live in typed arrays
+ * beside the entry ids, so comparisons touch no objects.
+ */
 class MergeQueue {
-  private readonly heap: MergeEntry[] = [];
+  size = 0;
+  private counts = new Float64Array(1024);
+  private keys = new Float64Array(1024);
+  private entries = new Int32Array(1024);
 
   /** Appends without restoring the heap order; call `heapify` afterwards. */
-  add(count: number, left: number, right: number, pair: number, words: number[]): void {
-    this.heap.push(new MergeEntry(count, left, right, pair, words));
+  add(count: number, key: number, entry: number): void {
+    if (this.size === this.counts.length) {
+      this.grow();
+    }
+    this.counts[this.size] = count;
+    this.keys[this.size] = key;
+    this.entries[this.size] = entry;
+    this.size++;
   }
 
   heapify(): void {
-    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) {
-      this.siftDown(i);
+    for (let i = (this.size >> 1) - 1; i >= 0; i--) {
+      this.siftDown(i, this.counts[i] as number, this.keys[i] as number, this.entries[i] as number);
     }
   }
 
-  push(entry: MergeEntry): void {
-    const heap = this.heap;
-    let i = heap.length;
-    heap.push(entry);
+  push(count: number, key: number, entry: number): void {
+    if (this.size === this.counts.length) {
+      this.grow();
+    }
+    const counts = this.counts;
+    const keys = this.keys;
+    const entries = this.entries;
+    let i = this.size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const above = heap[parent] as MergeEntry;
-      if (!before(entry, above)) {
+      const parentCount = counts[parent] as number;
+      if (count < parentCount || (count === parentCount && key >= (keys[parent] as number))) {
         break;
       }
-      heap[i] = above;
+      counts[i] = parentCount;
+      keys[i] = keys[parent] as number;
+      entries[i] = entries[parent] as number;
       i = parent;
     }
-    heap[i] = entry;
+    counts[i] = count;
+    keys[i] = key;
+    entries[i] = entry;
   }
 
-  pop(): MergeEntry | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top !== undefined && last !== undefined && heap.length > 0) {
-      heap[0] = last;
-      this.siftDown(0);
+  /** Count of the entry `pop` returns next. */
+  topCount(): number {
+    return this.counts[0] as number;
+  }
+
+  /** Removes the top entry and returns its id; the queue must not be empty. */
+  pop(): number {
+    const top = this.entries[0] as number;
+    const last = --this.size;
+    if (last > 0) {
+      this.siftDown(0, this.counts[last] as number, this.keys[last] as number, this.entries[last] as number);
     }
     return top;
   }
 
-  private siftDown(index: number): void {
-    const heap = this.heap;
-    const length = heap.length;
-    const entry = heap[index] as MergeEntry;
+  /** Places (count, key, entry) at `index` or below, moving better children up. */
+  private siftDown(index: number, count: number, key: number, entry: number): void {
+    const counts = this.counts;
+    const keys = this.keys;
+    const entries = this.entries;
+    const length = this.size;
     let i = index;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= length) {
         break;
       }
-      if (child + 1 < length && before(heap[child + 1] as MergeEntry, heap[child] as MergeEntry)) {
-        child++;
+      let childCount = counts[child] as number;
+      let childKey = keys[child] as number;
+      if (child + 1 < length) {
+        const otherCount = counts[child + 1] as number;
+        const otherKey = keys[child + 1] as number;
+        if (otherCount > childCount || (otherCount === childCount && otherKey < childKey)) {
+          child++;
+          childCount = otherCount;
+          childKey = otherKey;
+        }
       }
-      if (!before(heap[child] as MergeEntry, entry)) {
+      if (childCount < count || (childCount === count && childKey >= key)) {
         break;
       }
-      heap[i] = heap[child] as MergeEntry;
+      counts[i] = childCount;
+      keys[i] = childKey;
+      entries[i] = entries[child] as number;
       i = child;
     }
-    heap[i] = entry;
+    counts[i] = count;
+    keys[i] = key;
+    entries[i] = entry;
   }
-}
 
-/** True when `a` pops before `b`. */
-function before(a: MergeEntry, b: MergeEntry): boolean {
-  if (a.count !== b.count) {
-    return a.count > b.count;
+  private grow(): void {
+    const counts = new Float64Array(this.counts.length * 2);
+    counts.set(this.counts);
+    this.counts = counts;
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const entries = new Int32Array(this.entries.length * 2);
+    entries.set(this.entries);
+    this.entries = entries;
   }
-  if (a.left !== b.left) {
-    return a.left < b.left;
-  }
-  return a.right < b.right;
 }
