@@ -93,7 +93,9 @@ function median(values) {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "bpe-train-bench-"));
-  const shakespeare = fileURLToPath(new URL("../test/fixtures/bpe-train/tinyshakespeare.txt", import.meta.url));
+  const shakespeare = fileURLToPath(
+    new URL("../test/fixtures/bpe-train/tinyshakespeare.txt", import.meta.url),
+  );
   const shakespeare10 = join(dir, "tinyshakespeare-x10.txt");
   writeFileSync(shakespeare10, readFileSync(shakespeare, "utf8").repeat(10));
   const typescript = requireFromPackage.resolve("typescript/lib/typescript.js");
@@ -143,7 +145,9 @@ async function main() {
       );
     }
   }
-  process.stdout.write("\n| corpus | MB | threads | ours (ms) | of which counting | HF (ms) | ours MB/s | HF MB/s | speed ratio (HF time / ours) | CPU ours (ms) | CPU HF (ms) | identical |\n");
+  process.stdout.write(
+    "\n| corpus | MB | threads | ours (ms) | of which counting | HF (ms) | ours MB/s | HF MB/s | speed ratio (HF time / ours) | CPU ours (ms) | CPU HF (ms) | identical |\n",
+  );
   process.stdout.write("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
   for (const row of rows) {
     process.stdout.write(

@@ -55,7 +55,9 @@ for (let index = 0; index < corpora; index++) {
   const ours = JSON.parse(oursText);
   const oursPath = join(dir, `ours-${index}.json`);
   writeFileSync(oursPath, oursText);
-  const hfIds = [...(await Tokenizer.fromFile(oursPath).encode(text, null, { addSpecialTokens: false })).getIds()];
+  const hfIds = [
+    ...(await Tokenizer.fromFile(oursPath).encode(text, null, { addSpecialTokens: false })).getIds(),
+  ];
   const sameIds = JSON.stringify(hfIds) === JSON.stringify(OurTokenizer.fromJSON(ours).encode(text));
   const sameVocab =
     JSON.stringify(Object.entries(ours.model.vocab).sort((a, b) => a[1] - b[1])) ===

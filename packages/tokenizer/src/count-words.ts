@@ -44,7 +44,9 @@ const QUEUED_PER_WORKER = 2;
  * bounded memory (plus the counts). Yields progress; returns word -> count.
  * @throws TokenizerError (`TOKENIZER_FILE`) when a file cannot be read, (`TOKENIZER_INPUT`) when it is not UTF-8.
  */
-export async function* countWords(params: CountWordsParams): AsyncGenerator<CountProgress, Map<string, number>> {
+export async function* countWords(
+  params: CountWordsParams,
+): AsyncGenerator<CountProgress, Map<string, number>> {
   const files = params.files ?? [];
   const chunkBytes = params.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const workerCount = files.length === 0 ? 0 : (params.workers ?? 2);

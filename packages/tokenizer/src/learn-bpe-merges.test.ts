@@ -54,10 +54,20 @@ describe("learnBpeMerges", () => {
 
   it("breaks count ties by the smaller (left id, right id); a higher count wins first", () => {
     // a = 0, b = 1, c = 2: (a, b) < (b, a) < (b, c).
-    const tie = learn({ wordCounts: new Map([["bcba", 1], ["ab", 1]]) });
+    const tie = learn({
+      wordCounts: new Map([
+        ["bcba", 1],
+        ["ab", 1],
+      ]),
+    });
     expect(tie.merges[0]).toEqual(["a", "b"]);
     expect(tie.merges[1]).toEqual(["b", "a"]);
-    const counted = learn({ wordCounts: new Map([["bcbc", 1], ["ab", 1]]) });
+    const counted = learn({
+      wordCounts: new Map([
+        ["bcbc", 1],
+        ["ab", 1],
+      ]),
+    });
     expect(counted.merges[0]).toEqual(["b", "c"]);
   });
 

@@ -60,7 +60,9 @@ const PROGRESS_EVERY = 500;
  */
 export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergeProgress, BpeModel> {
   if (params.vocabSize > PAIR_KEY_SHIFT) {
-    throw new RangeError(`learnBpeMerges: vocabSize ${params.vocabSize} is above the supported ${PAIR_KEY_SHIFT}`);
+    throw new RangeError(
+      `learnBpeMerges: vocabSize ${params.vocabSize} is above the supported ${PAIR_KEY_SHIFT}`,
+    );
   }
   const tokens: string[] = [];
   const tokenToId = new Map<string, number>();
@@ -118,7 +120,8 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
     entryPair[entry] = pair;
     return entry;
   };
-  const pairKey = (pair: number) => (pairs.left[pair] as number) * PAIR_KEY_SHIFT + (pairs.right[pair] as number);
+  const pairKey = (pair: number) =>
+    (pairs.left[pair] as number) * PAIR_KEY_SHIFT + (pairs.right[pair] as number);
   const queue = new MergeQueue();
   for (let pair = 0; pair < pairs.size; pair++) {
     const count = pairs.count[pair] as number;
@@ -210,10 +213,20 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
       }
     }
     if (mergeLeft.length % PROGRESS_EVERY === 0) {
-      yield { type: "merge-progress", merges: mergeLeft.length, vocabSize: tokens.length, targetVocabSize: vocabSize };
+      yield {
+        type: "merge-progress",
+        merges: mergeLeft.length,
+        vocabSize: tokens.length,
+        targetVocabSize: vocabSize,
+      };
     }
   }
-  yield { type: "merge-progress", merges: mergeLeft.length, vocabSize: tokens.length, targetVocabSize: vocabSize };
+  yield {
+    type: "merge-progress",
+    merges: mergeLeft.length,
+    vocabSize: tokens.length,
+    targetVocabSize: vocabSize,
+  };
 
   // A pair merged more than once keeps the rank of its last merge (HF stores merges in a map).
   const lastRank = new Map<number, number>();

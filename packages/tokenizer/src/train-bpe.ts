@@ -67,7 +67,10 @@ export async function* trainBpeEvents(params: TrainBpeParams): AsyncGenerator<Tr
   const workers = params.workers ?? availableParallelism();
   requireInteger("workers", workers, 0);
   if (params.files === undefined && params.texts === undefined) {
-    throw new TokenizerError("TOKENIZER_INPUT", "trainBpe: pass `files` (paths) or `texts` (strings) to train on");
+    throw new TokenizerError(
+      "TOKENIZER_INPUT",
+      "trainBpe: pass `files` (paths) or `texts` (strings) to train on",
+    );
   }
   specialTokens.forEach((token, index) => {
     if (typeof token !== "string" || token.length === 0) {

@@ -95,9 +95,13 @@ async function train(argv: string[]): Promise<void> {
       await writeFile(values.out, trainedTokenizerJson(model));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new TokenizerError("TOKENIZER_FILE", `cannot write ${values.out} (${code}); check the directory exists`, {
-        cause: error,
-      });
+      throw new TokenizerError(
+        "TOKENIZER_FILE",
+        `cannot write ${values.out} (${code}); check the directory exists`,
+        {
+          cause: error,
+        },
+      );
     }
     const seconds = (performance.now() - started) / 1000;
     process.stderr.write(
@@ -130,7 +134,11 @@ async function createProgressDisplay(): Promise<ProgressDisplay> {
     return plainProgress();
   }
   const bars = new progress.default.MultiBar(
-    { format: "{stage} {bar} {percentage}% | {value}/{total} {unit}", stream: process.stderr, hideCursor: true },
+    {
+      format: "{stage} {bar} {percentage}% | {value}/{total} {unit}",
+      stream: process.stderr,
+      hideCursor: true,
+    },
     progress.default.Presets.shades_classic,
   );
   let countBar: ReturnType<typeof bars.create> | null = null;
@@ -175,7 +183,8 @@ function plainProgress(): ProgressDisplay {
   return {
     update(event) {
       if (event.type === "count-progress" && (due() || event.bytesRead === event.totalBytes)) {
-        const percent = event.totalBytes > 0 ? ((100 * event.bytesRead) / event.totalBytes).toFixed(1) : "100";
+        const percent =
+          event.totalBytes > 0 ? ((100 * event.bytesRead) / event.totalBytes).toFixed(1) : "100";
         process.stderr.write(`counting words: ${percent}% of ${event.totalBytes} bytes\n`);
       } else if (event.type === "words-counted") {
         process.stderr.write(`counted ${event.words} distinct words; learning merges\n`);

@@ -23,16 +23,52 @@ function countedWithPattern(texts: string[]): Map<string, number> {
 // digits, punctuation, ASCII white space and controls that are not white space, and non-ASCII
 // characters (which send the sequence to the regular expression).
 const PIECES = [
-  "a", "Z", "s", "t", "re", "ve", "ll", "m", "d", "S", "0", "42", " ", "  ", "\t", "\n", "\r\n", "\v", "\f",
-  "'", "''", "!", ".", "-", "\u0000", "\u001f", "\u007f", "é", "\u00a0", "\u0085", "€", "😀",
+  "a",
+  "Z",
+  "s",
+  "t",
+  "re",
+  "ve",
+  "ll",
+  "m",
+  "d",
+  "S",
+  "0",
+  "42",
+  " ",
+  "  ",
+  "\t",
+  "\n",
+  "\r\n",
+  "\v",
+  "\f",
+  "'",
+  "''",
+  "!",
+  ".",
+  "-",
+  "\u0000",
+  "\u001f",
+  "\u007f",
+  "é",
+  "\u00a0",
+  "\u0085",
+  "€",
+  "😀",
 ];
 
 describe("createWordCounter", () => {
   it("the ASCII scanner splits exactly as the GPT-2 pattern (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((p) => p.join("")), { maxLength: 5 }), (texts) => {
-        expect(counted(texts)).toEqual(countedWithPattern(texts));
-      }),
+      fc.property(
+        fc.array(
+          fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((p) => p.join("")),
+          { maxLength: 5 },
+        ),
+        (texts) => {
+          expect(counted(texts)).toEqual(countedWithPattern(texts));
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -41,7 +41,13 @@ export function createWordCounter(source: string, flags: string): WordCounter {
   const classes = new Uint8Array(128);
   for (let code = 0; code < 128; code++) {
     const char = String.fromCharCode(code);
-    classes[code] = /[A-Za-z]/.test(char) ? LETTER : /[0-9]/.test(char) ? DIGIT : /[\t-\r ]/.test(char) ? SPACE : 0;
+    classes[code] = /[A-Za-z]/.test(char)
+      ? LETTER
+      : /[0-9]/.test(char)
+        ? DIGIT
+        : /[\t-\r ]/.test(char)
+          ? SPACE
+          : 0;
   }
   const grow = (): void => {
     const oldWords = words;
@@ -210,8 +216,7 @@ export function createWordCounter(source: string, flags: string): WordCounter {
 
 /** Messages from `count-words.ts` to a worker. */
 export type WordCountRequest =
-  | { type: "lines"; id: number; buffer: ArrayBuffer; length: number }
-  | { type: "finish" };
+  { type: "lines"; id: number; buffer: ArrayBuffer; length: number } | { type: "finish" };
 
 /** Messages from a worker back to `count-words.ts`. */
 export type WordCountReply =

@@ -101,7 +101,13 @@ describe("pythia-tokenize train", () => {
   it("writes the tokenizer.json HF tokenizers trains on the same file", () => {
     const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
     const out = join(dir, "tokenizer.json");
-    const { code, stderr } = run(["train", "--input", fixturePath("bpe-train/enwik8_first100.txt"), "--out", out]);
+    const { code, stderr } = run([
+      "train",
+      "--input",
+      fixturePath("bpe-train/enwik8_first100.txt"),
+      "--out",
+      out,
+    ]);
     expect(code).toBe(0);
     // Not a terminal: plain progress lines, then a summary.
     expect(stderr).toMatch(/counted 165 distinct words; learning merges/);
@@ -116,12 +122,20 @@ describe("pythia-tokenize train", () => {
     const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
     const out = join(dir, "tokenizer.json");
     const args = ["train", "--quiet", "--input", fixturePath("bpe-train/enwik8_first100.txt"), "--out", out];
-    const { code, stderr } = run([...args, "--vocab-size", "100", "--special-tokens", "<|endoftext|>,<|padding|>"]);
+    const { code, stderr } = run([
+      ...args,
+      "--vocab-size",
+      "100",
+      "--special-tokens",
+      "<|endoftext|>,<|padding|>",
+    ]);
     expect(code).toBe(0);
     expect(stderr).not.toMatch(/counted/);
     const json = JSON.parse(readFileSync(out, "utf8"));
     expect(Object.keys(json.model.vocab)).toHaveLength(100);
-    expect(json.added_tokens.map((token: { id: number; content: string }) => [token.id, token.content])).toEqual([
+    expect(
+      json.added_tokens.map((token: { id: number; content: string }) => [token.id, token.content]),
+    ).toEqual([
       [0, "<|endoftext|>"],
       [1, "<|padding|>"],
     ]);
@@ -132,9 +146,24 @@ describe("pythia-tokenize train", () => {
   it.each([
     ["no --input", ["train", "--out", "x.json"], /missing --input FILE/, 2],
     ["no --out", ["train", "--input", "a.txt"], /missing --out PATH/, 2],
-    ["a bad number", ["train", "--input", "a.txt", "--out", "x.json", "--vocab-size", "ten"], /--vocab-size expects/, 2],
-    ["an unknown option", ["train", "--input", "a.txt", "--vocabsize", "10"], /Unknown option '--vocabsize'/, 2],
-    ["a missing file", ["train", "--input", "/nonexistent.txt", "--out", "x.json"], /cannot read training file \/nonexistent.txt \(ENOENT\)/, 1],
+    [
+      "a bad number",
+      ["train", "--input", "a.txt", "--out", "x.json", "--vocab-size", "ten"],
+      /--vocab-size expects/,
+      2,
+    ],
+    [
+      "an unknown option",
+      ["train", "--input", "a.txt", "--vocabsize", "10"],
+      /Unknown option '--vocabsize'/,
+      2,
+    ],
+    [
+      "a missing file",
+      ["train", "--input", "/nonexistent.txt", "--out", "x.json"],
+      /cannot read training file \/nonexistent.txt \(ENOENT\)/,
+      1,
+    ],
   ] as const)("reports %s without a stack trace", (_name, args, message, exitCode) => {
     const { code, stderr } = run([...args]);
     expect(code).toBe(exitCode);
