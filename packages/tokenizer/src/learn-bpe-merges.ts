@@ -56,7 +56,10 @@ const PROGRESS_EVERY = 500;
 /**
  * Learns BPE merges over counted words, HF-exactly; a generator that yields progress and returns the model.
  * @example
- * const model = drainSync(learnBpeMerges({ wordCounts, vocabSize: 30000, minFrequency: 0, specialTokens: [], initialAlphabet: [] }));
+ * const steps = learnBpeMerges({ wordCounts, vocabSize: 30000, minFrequency: 0, specialTokens: [], initialAlphabet: [] });
+ * let step = steps.next();
+ * while (!step.done) step = steps.next(); // step.value: progress events, then the model
+ * const { vocab, merges } = step.value;
  */
 export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergeProgress, BpeModel> {
   if (params.vocabSize > PAIR_KEY_SHIFT) {

@@ -8,7 +8,7 @@ import type { BpeModelFormat, TokenizerFileFormat } from "./tokenizer-format.js"
 export interface TrainBpeParams {
   /** Text files; each line, with its `\n`, is one sequence (as HF `train_from_files` reads them). */
   files?: readonly string[];
-  /** Sequences given directly; each string is one sequence. */
+  /** Sequences given directly; each string is one sequence (counted on the calling thread). */
   texts?: Iterable<string> | AsyncIterable<string>;
   /** Target vocabulary size, special tokens included. @default 30000 */
   vocabSize?: number;
@@ -25,7 +25,10 @@ export interface TrainBpeParams {
   limitAlphabet?: number;
   /** Worker threads counting words in files (0: on the calling thread). @default the number of CPUs */
   workers?: number;
-  /** Called with every progress event (libraries do not print; the CLI draws a bar from these). */
+  /**
+   * Called with every progress event. This takes the place of HF's `show_progress`: libraries do not
+   * print, and `pythia-tokenize train` draws its progress bar from these events.
+   */
   onProgress?: (event: TrainBpeProgress) => void;
   /** Stops training (between file chunks and between batches of merges) when aborted. */
   signal?: AbortSignal;
