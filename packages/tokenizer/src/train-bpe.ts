@@ -90,10 +90,16 @@ export async function* trainBpeEvents(params: TrainBpeParams): AsyncGenerator<Tr
     workers,
     signal: params.signal,
   });
-  let counted = await counting.next();
-  while (counted.done !== true) {
-    yield counted.value;
+  let counted: IteratorResult<CountProgress, Map<string, number>>;
+  try {
     counted = await counting.next();
+    while (counted.done !== true) {
+      yield counted.value;
+      counted = await counting.next();
+    }
+  } finally {
+    // When the caller stops early (or a callback throws), this stops the workers and closes the file.
+    await counting.return(new Map());
   }
   const wordCounts = counted.value;
   yield { type: "words-counted", words: wordCounts.size };
@@ -123,12 +129,16 @@ export async function* trainBpeEvents(params: TrainBpeParams): AsyncGenerator<Tr
  */
 export async function trainBpe(params: TrainBpeParams): Promise<TrainedBpe> {
   const events = trainBpeEvents(params);
-  for (;;) {
-    const next = await events.next();
-    if (next.done === true) {
-      return next.value;
+  try {
+    for (;;) {
+      const next = await events.next();
+      if (next.done === true) {
+        return next.value;
+      }
+      params.onProgress?.(next.value);
     }
-    params.onProgress?.(next.value);
+  } finally {
+    await events.return(undefined as never);
   }
 }
 

@@ -116,6 +116,20 @@ describe("trainBpe options", () => {
     expect([...limited.vocab.keys()]).toEqual(["a", "Ġ", "aa", "aaa"]);
   });
 
+  it("an onProgress that throws stops training (and its workers) with that error", async () => {
+    const started = performance.now();
+    await expect(
+      trainBpe({
+        files: [fixturePath("bpe-train/tinyshakespeare.txt")],
+        workers: 2,
+        onProgress: () => {
+          throw new Error("stop here");
+        },
+      }),
+    ).rejects.toThrow("stop here");
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it("rejects bad parameters with TOKENIZER_INPUT", async () => {
     await expect(trainBpe({ texts, vocabSize: 0 })).rejects.toThrow(/vocabSize must be an integer >= 1/);
     await expect(trainBpe({ texts, minFrequency: -1 })).rejects.toThrow(/minFrequency/);
