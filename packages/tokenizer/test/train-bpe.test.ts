@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Tokenizer, TokenizerError } from "../src/index.js";
-import { countWords, trainBpe, trainedTokenizerJson, type TrainBpeProgress } from "../src/train.js";
+import {
+  BYTE_TO_CHAR,
+  countWords,
+  trainBpe,
+  trainedTokenizerJson,
+  type TrainBpeProgress,
+} from "../src/train.js";
 import { fixturePath } from "./helpers.js";
 
 interface HfTokenizerJson {
@@ -114,6 +120,23 @@ describe("trainBpe options", () => {
     // Counts a 3, b 1, c 1, Ġ 1: the ties go lowest code point first (HF leaves their order unspecified),
     // so b and c are dropped, and dropped from the words too ("aaab" -> a a a, "Ġc" -> Ġ).
     expect([...limited.vocab.keys()]).toEqual(["a", "Ġ", "aa", "aaa"]);
+  });
+
+  it("initialAlphabet: BYTE_TO_CHAR gives all 256 byte symbols, as GPT-NeoX-20B's vocabulary has", async () => {
+    const model = await trainBpe({
+      texts: ["hello world"],
+      specialTokens: ["<|endoftext|>", "<|padding|>"],
+      initialAlphabet: BYTE_TO_CHAR,
+      vocabSize: 260,
+    });
+    const ids = [...model.vocab.keys()];
+    expect(ids.slice(2, 258)).toEqual(
+      [...BYTE_TO_CHAR].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!),
+    );
+    expect(model.merges).toHaveLength(2);
+    const tokenizer = Tokenizer.fromJSON(JSON.parse(trainedTokenizerJson(model)));
+    const text = "ÿ\u0000 any bytes € 😀";
+    expect(tokenizer.decode(tokenizer.encode(text))).toBe(text);
   });
 
   it("an onProgress that throws stops training (and its workers) with that error", async () => {
