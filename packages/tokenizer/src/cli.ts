@@ -17,6 +17,7 @@ Commands:
   encode            stdin JSONL {"text": ...}  ->  stdout JSONL {"ids": [...]} (no special tokens added)
   decode            stdin JSONL {"ids": [...]} ->  stdout JSONL {"text": ...}
   count FILE...     print "<tokens>\\t<file>" per file (.jsonl: sum over "text" fields; otherwise the whole file)
+  train             train a byte-level BPE on text files, HF-exact (pythia-tokenize train --help)
 
 Options:
   --tokenizer PATH        a Hugging Face tokenizer.json (default: the bundled GPT-NeoX-20B / Pythia tokenizer)

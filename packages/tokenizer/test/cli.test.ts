@@ -98,6 +98,13 @@ describe("pythia-tokenize", () => {
 });
 
 describe("pythia-tokenize train", () => {
+  it("is listed in --help and has its own --help", () => {
+    expect(run(["--help"]).stdout).toMatch(/\n  train +train a byte-level BPE/);
+    const { code, stdout } = run(["train", "--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: pythia-tokenize train --input FILE\.\.\. --out tokenizer\.json/);
+  });
+
   it("writes the tokenizer.json HF tokenizers trains on the same file", () => {
     const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
     const out = join(dir, "tokenizer.json");
