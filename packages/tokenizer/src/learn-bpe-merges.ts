@@ -155,31 +155,9 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
     }
   };
 
-  while (tokens.length < vocabSize) {
-    if (queue.size === 0) {
-      break;
-    }
-    const count = queue.topCount();
-    const entry = queue.pop();
-    const pair = entryPair[entry] as number;
-    const current = pairs.count[pair] as number;
-    if (count !== current) {
-      queue.push(current, pairKey(pair), entry);
-      continue;
-    }
-    if (count < 1 || minFrequency > count) {
-      break;
-    }
-    const left = pairs.left[pair] as number;
-    const right = pairs.right[pair] as number;
-    const merged = addToken((tokens[left] as string) + (tokens[right] as string));
-    mergeLeft.push(left);
-    mergeRight.push(right);
-
-    updates = new Map();
-    const where = entryWords[entry] as number[];
-    entryWords[entry] = undefined;
-    freeEntries.push(entry);
+  // Merges (left, right) -> merged in each of `where`, left to right and non-overlapping, as HF's
+  // `Word::merge` does, applying the neighbour changes it reports.
+  const mergeInWords = (where: number[], left: number, right: number, merged: number): void => {
     for (let k = 0; k < where.length; k++) {
       const word = where[k] as number;
       const start = wordStart[word] as number;
@@ -209,6 +187,34 @@ export function* learnBpeMerges(params: LearnBpeMergesParams): Generator<MergePr
       }
       wordLength[word] = write - start;
     }
+  };
+
+  while (tokens.length < vocabSize) {
+    if (queue.size === 0) {
+      break;
+    }
+    const count = queue.topCount();
+    const entry = queue.pop();
+    const pair = entryPair[entry] as number;
+    const current = pairs.count[pair] as number;
+    if (count !== current) {
+      queue.push(current, pairKey(pair), entry);
+      continue;
+    }
+    if (count < 1 || minFrequency > count) {
+      break;
+    }
+    const left = pairs.left[pair] as number;
+    const right = pairs.right[pair] as number;
+    const merged = addToken((tokens[left] as string) + (tokens[right] as string));
+    mergeLeft.push(left);
+    mergeRight.push(right);
+
+    updates = new Map();
+    const where = entryWords[entry] as number[];
+    entryWords[entry] = undefined;
+    freeEntries.push(entry);
+    mergeInWords(where, left, right, merged);
     for (const [changed, list] of updates) {
       const changedCount = pairs.count[changed] as number;
       if (changedCount > 0) {
