@@ -30,7 +30,17 @@ const dir = mkdtempSync(join(tmpdir(), "bpe-vs-hf-"));
 // HF prints its progress bars to stdout; keep ours readable by writing results to stderr.
 let failures = 0;
 for (let index = 0; index < corpora; index++) {
-  const letters = pick(["ab", "abc", "ab ", "abc \n", "aé b", "xyz12 ", "ab\t\n"]);
+  const letters = pick([
+    "ab",
+    "abc",
+    "ab ",
+    "abc \n",
+    "aé b",
+    "xyz12 ",
+    "ab\t\n",
+    "it's re'll 42!?\n",
+    "日本 語's1\r\n",
+  ]);
   const lines = [];
   const lineCount = 1 + Math.floor(random() * 30);
   for (let l = 0; l < lineCount; l++) {
