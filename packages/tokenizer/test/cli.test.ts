@@ -99,7 +99,7 @@ describe("pythia-tokenize", () => {
 
 describe("pythia-tokenize train", () => {
   it("is listed in --help and has its own --help", () => {
-    expect(run(["--help"]).stdout).toMatch(/\n  train +train a byte-level BPE/);
+    expect(run(["--help"]).stdout).toMatch(/\n {2}train +train a byte-level BPE/);
     const { code, stdout } = run(["train", "--help"]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Usage: pythia-tokenize train --input FILE\.\.\. --out tokenizer\.json/);
