@@ -17,6 +17,7 @@ Commands:
   encode            stdin JSONL {"text": ...}  ->  stdout JSONL {"ids": [...]} (no special tokens added)
   decode            stdin JSONL {"ids": [...]} ->  stdout JSONL {"text": ...}
   count FILE...     print "<tokens>\\t<file>" per file (.jsonl: sum over "text" fields; otherwise the whole file)
+  train             train a byte-level BPE on text files, HF-exact (pythia-tokenize train --help)
 
 Options:
   --tokenizer PATH        a Hugging Face tokenizer.json (default: the bundled GPT-NeoX-20B / Pythia tokenizer)
@@ -32,6 +33,11 @@ Example:
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "train") {
+    const { runTrainCommand } = await import("./train-command.js");
+    process.exitCode = await runTrainCommand(argv.slice(1));
+    return;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

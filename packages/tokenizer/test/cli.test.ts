@@ -1,6 +1,6 @@
 // The pythia-tokenize CLI, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -94,5 +94,87 @@ describe("pythia-tokenize", () => {
   it("--help and --version", () => {
     expect(run(["--help"]).stdout).toMatch(/Usage: pythia-tokenize/);
     expect(run(["--version"]).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe("pythia-tokenize train", () => {
+  it("is listed in --help and has its own --help", () => {
+    expect(run(["--help"]).stdout).toMatch(/\n {2}train +train a byte-level BPE/);
+    const { code, stdout } = run(["train", "--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: pythia-tokenize train --input FILE\.\.\. --out tokenizer\.json/);
+  });
+
+  it("writes the tokenizer.json HF tokenizers trains on the same file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
+    const out = join(dir, "tokenizer.json");
+    const { code, stderr } = run([
+      "train",
+      "--input",
+      fixturePath("bpe-train/enwik8_first100.txt"),
+      "--out",
+      out,
+    ]);
+    expect(code).toBe(0);
+    // Not a terminal: plain progress lines, then a summary.
+    expect(stderr).toMatch(/counted 165 distinct words; learning merges/);
+    expect(stderr).toMatch(/wrote .*tokenizer\.json: 422 tokens, 355 merges from 165 distinct words/);
+    const ours = JSON.parse(readFileSync(out, "utf8"));
+    const hf = JSON.parse(readFileSync(fixturePath("bpe-train/enwik8_first100.tokenizer.json"), "utf8"));
+    expect(ours.model).toEqual(hf.model);
+    expect(ours.pre_tokenizer).toEqual(hf.pre_tokenizer);
+  });
+
+  it("--vocab-size, --special-tokens and --min-frequency", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
+    const out = join(dir, "tokenizer.json");
+    const args = ["train", "--quiet", "--input", fixturePath("bpe-train/enwik8_first100.txt"), "--out", out];
+    const { code, stderr } = run([
+      ...args,
+      "--vocab-size",
+      "100",
+      "--special-tokens",
+      "<|endoftext|>,<|padding|>",
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).not.toMatch(/counted/);
+    const json = JSON.parse(readFileSync(out, "utf8"));
+    expect(Object.keys(json.model.vocab)).toHaveLength(100);
+    expect(
+      json.added_tokens.map((token: { id: number; content: string }) => [token.id, token.content]),
+    ).toEqual([
+      [0, "<|endoftext|>"],
+      [1, "<|padding|>"],
+    ]);
+    expect(run([...args, "--min-frequency", "1000000"]).code).toBe(0);
+    expect(JSON.parse(readFileSync(out, "utf8")).model.merges).toEqual([]);
+  });
+
+  it.each([
+    ["no --input", ["train", "--out", "x.json"], /missing --input FILE/, 2],
+    ["no --out", ["train", "--input", "a.txt"], /missing --out PATH/, 2],
+    [
+      "a bad number",
+      ["train", "--input", "a.txt", "--out", "x.json", "--vocab-size", "ten"],
+      /--vocab-size expects/,
+      2,
+    ],
+    [
+      "an unknown option",
+      ["train", "--input", "a.txt", "--vocabsize", "10"],
+      /Unknown option '--vocabsize'/,
+      2,
+    ],
+    [
+      "a missing file",
+      ["train", "--input", "/nonexistent.txt", "--out", "x.json"],
+      /cannot read training file \/nonexistent.txt \(ENOENT\)/,
+      1,
+    ],
+  ] as const)("reports %s without a stack trace", (_name, args, message, exitCode) => {
+    const { code, stderr } = run([...args]);
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -24,6 +24,17 @@ describe("README", () => {
     expect(output.trimEnd().split("\n")).toEqual(expected);
   });
 
+  it("the training example prints the merges and ids it shows", () => {
+    requireBuild();
+    const example = codeBlocks("js").find((block) => block.includes("@pythia/tokenizer/train")) as string;
+    mkdirSync(packagePath(".tmp"), { recursive: true });
+    const file = packagePath(".tmp/readme-train-example.mjs");
+    writeFileSync(file, example);
+    const output = execFileSync(process.execPath, [file], { encoding: "utf8" });
+    const expected = [...example.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
+    expect(output.trimEnd().split("\n")).toEqual(expected);
+  });
+
   it("the example script runs", () => {
     const output = execFileSync(process.execPath, [packagePath("examples/encode.mjs")], { encoding: "utf8" });
     expect(output).toContain("28 tokens: [51,14519,48,27,1292,");
