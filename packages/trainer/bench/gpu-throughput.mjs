@@ -11,6 +11,8 @@
 //   --runs=5                              timed steps after one warm-up (median reported)
 //   --pytorch                             also run bench/pytorch_reference.py (CUDA) on the same shapes
 //   --json=FILE                           write the rows as JSON
+//   --allow-software                      measure on a software adapter (SwiftShader) too; without it
+//                                         the script says so and exits, as SwiftShader runs at ~1 GFLOP/s
 //
 // Method. Random init (seed 1234), random ids. forward: `model.forward(ids)`, synchronised by reading
 // one logit back. training: loss + gradients of every parameter, gradient clipping (norm 1.0) and the
@@ -44,6 +46,13 @@ const info = await initCompute({ backend });
 console.log(
   `backend ${info.backend}${info.webgpu ? ` on ${info.webgpu.vendor} ${info.webgpu.architecture} (${info.webgpu.description})${info.webgpu.software ? " [software]" : ""}` : ""}`,
 );
+
+if (info.webgpu?.software && !args.has("allow-software")) {
+  console.log(
+    "only a software WebGPU adapter here: nothing to measure (pass --allow-software to time it anyway)",
+  );
+  process.exit(0);
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
