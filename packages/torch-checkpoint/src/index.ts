@@ -6,3 +6,6 @@ export * from "./torch-tensor.js";
 export * from "./torch-globals.js";
 export * from "./torch-checkpoint.js";
 export * from "./torch-checkpoint-folder.js";
+export * from "./pickle-writer.js";
+export * from "./zip-writer.js";
+export * from "./torch-save.js";
