@@ -11,3 +11,4 @@ export * from "./model.js";
 export * from "./safetensors.js";
 export * from "./checkpoint.js";
 export * from "./generate.js";
+export * from "./weight-files.js";
