@@ -12,3 +12,6 @@ export * from "./safetensors.js";
 export * from "./checkpoint.js";
 export * from "./generate.js";
 export * from "./weight-files.js";
+export * from "./neox-checkpoint-layout.js";
+export * from "./import-neox.js";
+export * from "./export-neox.js";
