@@ -13,6 +13,7 @@ import { PickleOrderedDict } from "./pickle-writer.js";
 import { pickleTorchObject, TorchTensorToSave, writeTorchCheckpoint } from "./torch-save.js";
 import { TorchStorage } from "./torch-tensor.js";
 import { readZipDirectory } from "./zip-reader.js";
+import { legacyCheckpoint } from "../test/helpers.js";
 
 // Fuzzing: whatever the bytes, the readers return or throw a TorchCheckpointError (never a
 // RangeError, a TypeError or a hang). PYTHIA_FUZZ_RUNS raises the number of cases.
@@ -35,6 +36,7 @@ const hooks = (unknownGlobals: "refuse" | "skip") =>
 const dir = mkdtempSync(join(tmpdir(), "torch-fuzz-"));
 let checkpointBytes: Uint8Array;
 let legacyLike: Uint8Array;
+let legacyFile: Uint8Array;
 const statePickle = pickleTorchObject(
   new Map<unknown, unknown>([
     [
@@ -53,6 +55,10 @@ beforeAll(async () => {
   );
   checkpointBytes = readFileSync(path);
   legacyLike = new Uint8Array([...statePickle]);
+  legacyFile = await legacyCheckpoint([
+    ["a", Float32Array.of(1, 2, 3)],
+    ["b", Float32Array.of(4, 5)],
+  ]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -166,6 +172,26 @@ describe("fuzzing the zip and torch readers", () => {
           try {
             await readZipDirectory(bytesSource(bytes));
             const checkpoint = await parseTorchCheckpoint(bytes);
+            for (const tensor of checkpoint.tensors().values()) {
+              await checkpoint.read(tensor, { toFloat32: true });
+            }
+          } catch (error) {
+            expectTypedError(error);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("mutated and truncated legacy-format files read or fail with a typed error", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        mutations(legacyFile.length),
+        fc.option(fc.nat({ max: legacyFile.length })),
+        async (changes, cut) => {
+          try {
+            const checkpoint = await parseTorchCheckpoint(mutate(legacyFile, changes, cut));
             for (const tensor of checkpoint.tensors().values()) {
               await checkpoint.read(tensor, { toFloat32: true });
             }

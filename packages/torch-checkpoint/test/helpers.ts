@@ -85,3 +85,81 @@ export function roundToBfloat16(values: Float32Array): Float32Array {
   }
   return new Float32Array(words.buffer);
 }
+
+/**
+ * A torch checkpoint in the legacy (pre-1.6) format, built as `torch.save(...,
+ * _use_new_zipfile_serialization=False)` lays it out: magic number, protocol version and sys_info
+ * pickles, the object's pickle (storages as 6-tuple persistent ids), the storage key list, then each
+ * storage as an int64 element count and its elements. `tensors`: name → float32 values (1-D).
+ */
+export async function legacyCheckpoint(tensors: Array<[string, Float32Array]>): Promise<Uint8Array> {
+  const { PickleWriter, PickleOrderedDict } = await import("../src/pickle-writer.js");
+  const pickle = (write: (writer: InstanceType<typeof PickleWriter>) => void): Uint8Array => {
+    const writer = new PickleWriter();
+    writer.begin();
+    write(writer);
+    writer.end();
+    return writer.result();
+  };
+  const magic = pickle((w) => w.value(0x1950a86a20f9469cfc6cn));
+  const protocol = pickle((w) => w.value(1001));
+  const sysInfo = pickle((w) =>
+    w.value(
+      new Map<string, unknown>([
+        ["protocol_version", 1001],
+        ["little_endian", true],
+        [
+          "type_sizes",
+          new Map([
+            ["short", 2],
+            ["int", 4],
+            ["long", 4],
+          ]),
+        ],
+      ]),
+    ),
+  );
+  const keys = tensors.map((_, i) => String(1000 + i));
+  const main = pickle((w) => {
+    w.global("collections", "OrderedDict");
+    w.tuple([]);
+    w.reduce();
+    w.mark();
+    tensors.forEach(([name, values], i) => {
+      w.value(name);
+      w.global("torch._utils", "_rebuild_tensor_v2");
+      w.mark();
+      w.mark();
+      w.value("storage");
+      w.global("torch", "FloatStorage");
+      w.value(keys[i]);
+      w.value("cpu");
+      w.value(values.length);
+      w.value(null);
+      w.tupleFromMark();
+      w.persistentId();
+      w.value(0);
+      w.tuple([values.length]);
+      w.tuple([1]);
+      w.value(false);
+      w.value(new PickleOrderedDict());
+      w.tupleFromMark();
+      w.reduce();
+    });
+    w.raw(0x75); // SETITEMS
+  });
+  const keyList = pickle((w) => w.value(keys));
+  const parts: Uint8Array[] = [magic, protocol, sysInfo, main, keyList];
+  for (const [, values] of tensors) {
+    const count = new Uint8Array(8);
+    new DataView(count.buffer).setBigInt64(0, BigInt(values.length), true);
+    parts.push(count, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
