@@ -47,7 +47,10 @@ function readTokens(path: string): number[][] {
 function logitsCommand(): Command {
   return new Command("logits")
     .description("write float32 logits [B,T,V] and the mean next-token loss (HF's definition) as safetensors")
-    .requiredOption("--checkpoint <dir>", "HF checkpoint directory (config.json + model.safetensors)")
+    .requiredOption(
+      "--checkpoint <dir>",
+      "HF checkpoint directory (config.json + model.safetensors or pytorch_model.bin, or their shards)",
+    )
     .requiredOption("--tokens <file>", 'tokens.json: {"input_ids": [[...], ...]} or [[...], ...]')
     .requiredOption("--out <file>", "output .safetensors (tensors logits and loss)")
     .addOption(backendOption())

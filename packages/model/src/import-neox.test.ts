@@ -2,6 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadCheckpoint } from "./checkpoint.js";
+import { initCompute } from "./compute.js";
 import { importNeoxCheckpoint, type ImportNeoxEvent } from "./import-neox.js";
 import { locateNeoxCheckpoint } from "./neox-checkpoint-layout.js";
 import { readSafetensors } from "./safetensors.js";
@@ -70,6 +72,26 @@ suite("importNeoxCheckpoint (interop fixtures)", () => {
       }
     },
   );
+
+  it("writes a folder loadCheckpoint runs: the reference logits within 1e-4", async () => {
+    await initCompute({ backend: "wasm" });
+    const out = join(mkdtempSync(join(tmpdir(), "pythia-import-")), "hf");
+    await importNeoxCheckpoint({ checkpoint: join(root, "neox-pipe-tp2"), out });
+    const ids = JSON.parse(readFileSync(join(root, "expected/ids.json"), "utf8")) as number[][];
+    const expected = (await readSafetensors(join(root, "expected/logits.safetensors"))).tensors.get(
+      "logits",
+    )!;
+    const model = await loadCheckpoint({ dir: out, trainable: false });
+    const { logits } = model.forward(ids);
+    const actual = (await logits.data()) as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < expected.data.length; i++) {
+      worst = Math.max(worst, Math.abs(actual[i]! - (expected.data[i] as number)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    logits.dispose();
+    model.dispose();
+  });
 
   it("accepts the global_stepN folder itself and an explicit --config", async () => {
     const location = await locateNeoxCheckpoint(join(root, "neox-pipe-tp2/global_step100"));
