@@ -15,6 +15,12 @@ import { checkpointError, type TorchCheckpointError } from "./torch-checkpoint-e
 //   EXT1/2/4 (the copyreg extension registry) and out-of-band buffers are refused.
 // Every opcode consumes at least one byte, so a run is linear in the input: no input can hang it.
 
+/**
+ * Where the attributes a pickle sets on a dict with BUILD (e.g. a state dict's `_metadata`) are kept:
+ * `(dict as { [PICKLE_ATTRIBUTES]?: unknown })[PICKLE_ATTRIBUTES]`.
+ */
+export const PICKLE_ATTRIBUTES: unique symbol = Symbol.for("@pythia/torch-checkpoint.pickle-attributes");
+
 /** A Python tuple (kept apart from lists, which are JS arrays). */
 export class PickleTuple {
   constructor(readonly items: readonly unknown[]) {}
@@ -594,6 +600,10 @@ export function unpickle(
         const target = top();
         if (target instanceof OpaqueObject) {
           target.state = state;
+        } else if (target instanceof Map && isAttributeState(state)) {
+          // `state_dict()` is an OrderedDict with a `_metadata` attribute: pickled as BUILD with
+          // {"_metadata": …}. Attributes of dicts are kept aside, never interpreted.
+          Object.defineProperty(target, PICKLE_ATTRIBUTES, { value: state, configurable: true });
         } else if (!isEmptyState(state)) {
           throw fail(
             file,
@@ -651,6 +661,18 @@ function isCallable(value: unknown): value is PickleCallable {
     value !== null &&
     typeof (value as { call?: unknown }).call === "function" &&
     typeof (value as { module?: unknown }).module === "string"
+  );
+}
+
+/** BUILD state that only sets attributes: a dict, or a (dict or None, slots dict or None) pair. */
+function isAttributeState(state: unknown): boolean {
+  if (state instanceof Map) {
+    return true;
+  }
+  return (
+    state instanceof PickleTuple &&
+    state.items.length === 2 &&
+    state.items.every((item) => item === null || item instanceof Map)
   );
 }
 

@@ -68,6 +68,14 @@ const DENIED_MODULES = new Set([
   "requests",
 ]);
 
+// Builtin constructors of plain values that training state may hold: placeholders when skipping.
+const SKIPPABLE_BUILTINS = new Set(
+  ["slice", "complex", "range", "bytearray", "bytes"].flatMap((name) => [
+    `builtins.${name}`,
+    `__builtin__.${name}`,
+  ]),
+);
+
 function callable(module: string, name: string, call: PickleCallable["call"]): PickleCallable {
   return { module, name, call };
 }
@@ -256,6 +264,31 @@ export function torchPickleHooks(params: {
       return out;
     }),
   );
+  // Protocol 2 spells Python 3 sets `__builtin__.set(list)`; DeepSpeed states hold some (e.g.
+  // sparse_tensor_module_names). Built here as JS Sets; no other builtin is ever called.
+  for (const module of ["__builtin__", "builtins"]) {
+    for (const name of ["set", "frozenset"]) {
+      allow(
+        callable(module, name, (args, offset) => {
+          const [items] = args;
+          if (args.length === 0) {
+            return new Set();
+          }
+          const values = Array.isArray(items)
+            ? items
+            : items instanceof PickleTuple
+              ? items.items
+              : items instanceof Set
+                ? [...items]
+                : null;
+          if (args.length !== 1 || values === null) {
+            throw bad(offset, `${name}: expected one list, tuple or set`);
+          }
+          return new Set(values);
+        }),
+      );
+    }
+  }
   for (const [name, dtype] of Object.entries(TORCH_STORAGE_DTYPES)) {
     allow({ module: "torch", name, value: new TorchStorageType(name, dtype) });
   }
@@ -270,7 +303,9 @@ export function torchPickleHooks(params: {
         return value;
       }
       const root = module.split(".")[0] as string;
-      const denied = DENIED_MODULES.has(root);
+      const denied =
+        DENIED_MODULES.has(root) &&
+        !(params.unknownGlobals === "skip" && SKIPPABLE_BUILTINS.has(`${root}.${name}`));
       if (params.unknownGlobals === "skip" && !denied) {
         return new OpaqueGlobal(module, name);
       }

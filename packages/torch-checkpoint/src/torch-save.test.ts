@@ -131,3 +131,28 @@ describe("writeTorchCheckpoint", () => {
     expect(checkpoint.tensors().size).toBe(5);
   });
 });
+
+describe("state dicts as torch.save writes them from state_dict()", () => {
+  it("accepts the OrderedDict's _metadata attribute (BUILD) and keeps it aside", async () => {
+    const { PickleWriter } = await import("./pickle-writer.js");
+    const { PICKLE_ATTRIBUTES } = await import("./pickle-machine.js");
+    const writer = new PickleWriter();
+    writer.begin();
+    writer.global("collections", "OrderedDict");
+    writer.tuple([]);
+    writer.reduce();
+    writer.mark();
+    writer.value("a");
+    writer.value(1);
+    writer.raw(0x75); // SETITEMS
+    writer.value(new Map([["_metadata", new PickleOrderedDict([["", new Map([["version", 1]])]])]]));
+    writer.raw(0x62); // BUILD
+    writer.end();
+    const { value } = unpickle(writer.result(), {
+      resolveGlobal: () => ({ module: "collections", name: "OrderedDict", call: () => new Map() }),
+    });
+    expect(value).toEqual(new Map([["a", 1]]));
+    const attributes = (value as { [PICKLE_ATTRIBUTES]?: Map<string, unknown> })[PICKLE_ATTRIBUTES];
+    expect([...attributes!.keys()]).toEqual(["_metadata"]);
+  });
+});
