@@ -86,6 +86,40 @@ suite("exportNeoxCheckpoint (interop fixtures)", () => {
     },
   );
 
+  it.each([
+    ["bin-f16", "F16", "fp16: {enabled: true}"],
+    ["bin-bf16", "BF16", "bf16: {enabled: true}"],
+  ] as const)(
+    "a %s checkpoint goes out and back in its own dtype, bit for bit (2 ranks)",
+    async (folder, dtype) => {
+      const work = mkdtempSync(join(tmpdir(), "pythia-export-"));
+      await exportNeoxCheckpoint({
+        checkpoint: join(root, folder),
+        out: join(work, "neox"),
+        modelParallel: 2,
+      });
+      const yaml = readFileSync(join(work, "neox/neox.yml"), "utf8");
+      expect(yaml).toMatch(dtype === "F16" ? /fp16:\n {2}enabled: true/ : /bf16:\n {2}enabled: true/);
+      const layer = await readTorchStateDict(
+        join(work, "neox/global_step0/layer_02-model_01-model_states.pt"),
+      );
+      expect(layer.get("attention.query_key_value.weight")!.dtype).toBe(dtype);
+      await importNeoxCheckpoint({
+        checkpoint: join(work, "neox"),
+        out: join(work, "hf"),
+        includeTokenizer: false,
+      });
+      const back = await readSafetensors(join(work, "hf/model.safetensors"), { toFloat32: false });
+      const original = await readTorchStateDict(join(root, folder, "pytorch_model.bin"));
+      expect(back.tensors.size).toBe(original.size);
+      for (const [name, tensor] of original) {
+        const got = back.tensors.get(name)!;
+        expect(got.dtype, name).toBe(dtype);
+        expect(got.data, name).toEqual(tensor.data);
+      }
+    },
+  );
+
   it("splits like GPT-NeoX: the exported rank files hold the fixture's model-parallel shards", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "pythia-export-")), "neox");
     await exportNeoxCheckpoint({ checkpoint: hf, out, modelParallel: 2 });

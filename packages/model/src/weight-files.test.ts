@@ -58,6 +58,17 @@ suite("loadCheckpoint on PyTorch .bin folders (interop fixtures)", () => {
     expect(safetensors.tensors.get(name)!.data).not.toEqual(bin.tensors.get(name)!.data);
   });
 
+  it("names the missing index of a sharded .bin folder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pythia-weights-"));
+    copyFileSync(
+      join(root, "bin-sharded/pytorch_model-00001-of-00002.bin"),
+      join(dir, "pytorch_model-00001-of-00002.bin"),
+    );
+    await expect(loadWeightTensors(dir)).rejects.toThrow(
+      /pytorch_model\.bin\.index\.json: missing, but pytorch_model-00001-of-00002\.bin is there; download pytorch_model\.bin\.index\.json too/,
+    );
+  });
+
   it("refuses a hostile pytorch_model.bin without running it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pythia-weights-"));
     copyFileSync(join(root, "malicious/os-system.bin"), join(dir, "pytorch_model.bin"));

@@ -1,6 +1,7 @@
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { readTorchCheckpointFolder, TORCH_INDEX_FILE, TORCH_SINGLE_FILE } from "@pythia/torch-checkpoint";
+import { ModelError } from "./model-errors.js";
 import {
   loadCheckpointTensors,
   SAFETENSORS_INDEX_FILE,
@@ -45,6 +46,15 @@ export async function loadWeightTensors(
     });
     if (torch !== null) {
       return { tensors: torch.tensors, metadata: {}, files: torch.files };
+    }
+    const shard = (await readdir(dir).catch(() => [] as string[])).find((name) =>
+      /^pytorch_model-\d+-of-\d+\.bin$/.test(name),
+    );
+    if (shard !== undefined) {
+      throw new ModelError(
+        "CHECKPOINT_FORMAT",
+        `${dir}: ${TORCH_INDEX_FILE}: missing, but ${shard} is there; download ${TORCH_INDEX_FILE} too (it says which shard holds each tensor)`,
+      );
     }
   }
   return loadCheckpointTensors(dir, options);
