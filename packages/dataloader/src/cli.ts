@@ -11,6 +11,7 @@ import { Command } from "commander";
 import { batchCommand } from "./cli-batch.js";
 import { dtypeOption, integer } from "./cli-options.js";
 import { preprocessCommand } from "./cli-preprocess.js";
+import { unshardCommand } from "./cli-unshard.js";
 import { samplesCommand } from "./cli-samples.js";
 import { datasetInfo } from "./dataset-info.js";
 import type { DtypeName } from "./dtype.js";
@@ -125,6 +126,7 @@ function createProgram(): Command {
   program.addCommand(samplesCommand());
   program.addCommand(batchCommand());
   program.addCommand(preprocessCommand());
+  program.addCommand(unshardCommand());
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();
   }

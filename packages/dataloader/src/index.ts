@@ -10,3 +10,4 @@ export * from "./numpy-random-state.js";
 export * from "./npy.js";
 export * from "./gpt2-dataset.js";
 export { sha256File } from "@pythia/core";
+export * from "./unshard.js";
