@@ -9,6 +9,7 @@
 //   --only=14m,70m,160m,410m              Pythia presets (default all four)
 //   --batch=8 --seq=2048                  shape of a step (default 8 × 2048, the micro-batch Pythia ran per GPU)
 //   --runs=5                              timed steps after one warm-up (median reported)
+//   --skip-train                          forward only (e.g. --only=1b,1.4b: models past the wasm heap's 4 GiB)
 //   --pytorch                             also run bench/pytorch_reference.py (CUDA) on the same shapes
 //   --json=FILE                           write the rows as JSON
 //   --allow-software                      measure on a software adapter (SwiftShader) too; without it
@@ -95,15 +96,17 @@ for (const name of only) {
     await first.data();
     tf.dispose([ids, logits, first]);
   });
-  const trainSeconds = await time(async () => {
-    const ids = tf.tensor2d(idsData, [batch, seq], "int32");
-    const { value, grads } = tf.variableGrads(() => model.loss(ids).loss, Object.values(variables));
-    const byName = Object.fromEntries(Object.entries(variables).map(([n, v]) => [n, grads[v.name]]));
-    const { norm, coef } = clipCoefficient(byName, 1.0);
-    optimizer.apply(variables, byName, 1e-4, () => true, coef);
-    await value.data();
-    tf.dispose([ids, value, norm, coef, ...Object.values(grads)]);
-  });
+  const trainSeconds = args.has("skip-train")
+    ? Number.NaN
+    : await time(async () => {
+        const ids = tf.tensor2d(idsData, [batch, seq], "int32");
+        const { value, grads } = tf.variableGrads(() => model.loss(ids).loss, Object.values(variables));
+        const byName = Object.fromEntries(Object.entries(variables).map(([n, v]) => [n, grads[v.name]]));
+        const { norm, coef } = clipCoefficient(byName, 1.0);
+        optimizer.apply(variables, byName, 1e-4, () => true, coef);
+        await value.data();
+        tf.dispose([ids, value, norm, coef, ...Object.values(grads)]);
+      });
   const memory = tf.memory();
   const row = {
     model: name,
