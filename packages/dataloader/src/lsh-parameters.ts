@@ -1,0 +1,141 @@
+/**
+ * Choosing LSH bands and rows for a Jaccard threshold, the way `datasketch.MinHashLSH` does
+ * (`datasketch/lsh.py`, `_optimal_param`).
+ *
+ * With `b` bands of `r` rows, two documents whose true Jaccard similarity is `s` share at least one
+ * band with probability `P(s) = 1 − (1 − s^r)^b`. For a threshold `t`:
+ *
+ *   false positive area  FP(b, r) = ∫₀ᵗ P(s) ds
+ *   false negative area  FN(b, r) = ∫ₜ¹ (1 − P(s)) ds
+ *
+ * and the chosen `(b, r)` minimises `w_fp · FP + w_fn · FN` over every `b ≥ 1`, `1 ≤ r ≤ ⌊numPerm / b⌋`,
+ * scanning `b` then `r` upwards and keeping the first strict minimum (datasketch's tie rule).
+ * datasketch integrates with `scipy.integrate.quad`; here adaptive Gauss–Kronrod (7/15 points, the
+ * rule QUADPACK's `qags` starts from) to a tolerance of 1e-12 does the same job.
+ */
+import { DataloaderError } from "./errors.js";
+
+/** Bands and rows of an LSH index, with the two error areas they give at the threshold. */
+export interface LshParameters {
+  /** Number of bands `b` (hash tables). */
+  bands: number;
+  /** Rows `r` per band (signature values hashed together). */
+  rows: number;
+  /** `∫₀ᵗ 1 − (1 − s^r)^b ds`: the false-positive area below the threshold. */
+  falsePositiveArea: number;
+  /** `∫ₜ¹ (1 − s^r)^b ds`: the false-negative area above the threshold. */
+  falseNegativeArea: number;
+}
+
+/** Parameters of `optimalLshParameters`. */
+export interface OptimalLshParametersParams {
+  /** Jaccard threshold in [0, 1]. */
+  threshold: number;
+  /** MinHash signature length (datasketch's `num_perm`). */
+  numPerm: number;
+  /** Weight of the false-positive area. @default 0.5 */
+  falsePositiveWeight?: number;
+  /** Weight of the false-negative area. @default 0.5 */
+  falseNegativeWeight?: number;
+}
+
+/** Probability that two sets with Jaccard similarity `s` share at least one of `bands` bands of `rows` rows. */
+export function candidateProbability(similarity: number, bands: number, rows: number): number {
+  return 1 - (1 - similarity ** rows) ** bands;
+}
+
+/** `∫₀ᵗ P(s) ds`: the false-positive area of `(bands, rows)` at `threshold` (datasketch's `_false_positive_probability`). */
+export function falsePositiveArea(threshold: number, bands: number, rows: number): number {
+  return integrate((s) => candidateProbability(s, bands, rows), 0, threshold);
+}
+
+/** `∫ₜ¹ 1 − P(s) ds`: the false-negative area of `(bands, rows)` at `threshold` (datasketch's `_false_negative_probability`). */
+export function falseNegativeArea(threshold: number, bands: number, rows: number): number {
+  return integrate((s) => 1 - candidateProbability(s, bands, rows), threshold, 1);
+}
+
+/**
+ * The `(bands, rows)` that `datasketch.MinHashLSH(threshold, num_perm, weights)` picks (see the file
+ * comment for the formula).
+ * @throws DataloaderError (`DATASET_INPUT`) for a threshold outside [0, 1], `numPerm < 2`, weights
+ * outside [0, 1], or when the optimum has a single band (datasketch refuses those too).
+ */
+export function optimalLshParameters(params: OptimalLshParametersParams): LshParameters {
+  const { threshold, numPerm } = params;
+  const fpWeight = params.falsePositiveWeight ?? 0.5;
+  const fnWeight = params.falseNegativeWeight ?? 0.5;
+  if (!(threshold >= 0 && threshold <= 1)) {
+    throw new DataloaderError("DATASET_INPUT", `threshold must be in [0, 1], got ${threshold}`);
+  }
+  if (!Number.isInteger(numPerm) || numPerm < 2) {
+    throw new DataloaderError("DATASET_INPUT", `numPerm must be an integer >= 2, got ${numPerm}`);
+  }
+  for (const weight of [fpWeight, fnWeight]) {
+    if (!(weight >= 0 && weight <= 1)) {
+      throw new DataloaderError("DATASET_INPUT", `LSH weights must be in [0, 1], got ${weight}`);
+    }
+  }
+  let best: LshParameters = { bands: 0, rows: 0, falsePositiveArea: NaN, falseNegativeArea: NaN };
+  let bestError = Infinity;
+  for (let bands = 1; bands <= numPerm; bands++) {
+    const maxRows = Math.floor(numPerm / bands);
+    for (let rows = 1; rows <= maxRows; rows++) {
+      const fp = falsePositiveArea(threshold, bands, rows);
+      const fn = falseNegativeArea(threshold, bands, rows);
+      const error = fp * fpWeight + fn * fnWeight;
+      if (error < bestError) {
+        bestError = error;
+        best = { bands, rows, falsePositiveArea: fp, falseNegativeArea: fn };
+      }
+    }
+  }
+  if (best.bands < 2) {
+    throw new DataloaderError(
+      "DATASET_INPUT",
+      `threshold ${threshold} with numPerm ${numPerm} gives a single LSH band of ${best.rows} rows, ` +
+        "which cannot find candidates reliably (datasketch refuses it too): use a larger numPerm",
+    );
+  }
+  return best;
+}
+
+// Gauss–Kronrod 7/15 nodes on [-1, 1] (non-negative half, descending) and weights (QUADPACK qk15).
+const KRONROD_NODES = [
+  0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+  0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+  0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+  0.207784955007898467600689403773245, 0,
+];
+const KRONROD_WEIGHTS = [
+  0.02293532201052922496373200805897, 0.063092092629978553290700663189204,
+  0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+  0.16900472663926790282658342659855, 0.190350578064785409913256402421014,
+  0.204432940075298892414161999234649, 0.209482141084727828012999174891714,
+];
+/** Gauss weights of the 7-point rule, for the Kronrod nodes with odd index (1, 3, 5, 7). */
+const GAUSS_WEIGHTS = [
+  0.129484966168869693270611432679082, 0.27970539148927666790146777142378,
+  0.381830050505118944950369775488975, 0.417959183673469387755102040816327,
+];
+
+/** Adaptive Gauss–Kronrod 7/15 quadrature of `f` over [a, b] (absolute and relative tolerance 1e-12). */
+function integrate(f: (x: number) => number, a: number, b: number, depth = 0): number {
+  const center = (a + b) / 2;
+  const half = (b - a) / 2;
+  let kronrod = KRONROD_WEIGHTS[7] * f(center);
+  let gauss = GAUSS_WEIGHTS[3] * f(center);
+  for (let j = 0; j < 7; j++) {
+    const dx = half * KRONROD_NODES[j];
+    const sum = f(center - dx) + f(center + dx);
+    kronrod += KRONROD_WEIGHTS[j] * sum;
+    if (j % 2 === 1) {
+      gauss += GAUSS_WEIGHTS[(j - 1) / 2] * sum;
+    }
+  }
+  kronrod *= half;
+  gauss *= half;
+  if (depth >= 40 || Math.abs(kronrod - gauss) <= Math.max(1e-12, 1e-12 * Math.abs(kronrod))) {
+    return kronrod;
+  }
+  return integrate(f, a, center, depth + 1) + integrate(f, center, b, depth + 1);
+}
