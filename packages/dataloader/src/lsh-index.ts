@@ -63,7 +63,7 @@ export class LshIndex {
     for (let band = 0; band < this.bands; band++) {
       let h = 0x5bd1e995 ^ band;
       for (let i = band * this.rows; i < (band + 1) * this.rows; i++) {
-        let block = Math.imul(signature[i], 0xcc9e2d51);
+        let block = Math.imul(signature[i] as number, 0xcc9e2d51);
         block = (block << 15) | (block >>> 17);
         block = Math.imul(block, 0x1b873593);
         h ^= block;
@@ -100,9 +100,10 @@ export class LshIndex {
     }
     this.computeKeys(signature);
     for (let band = 0; band < this.bands; band++) {
-      const slot = this.slot(band, this.bandKeys[band]);
-      this.keys[slot] = this.bandKeys[band];
-      this.next[band * this.capacity + doc] = this.heads[slot];
+      const key = this.bandKeys[band] as number;
+      const slot = this.slot(band, key);
+      this.keys[slot] = key;
+      this.next[band * this.capacity + doc] = this.heads[slot] as number;
       this.heads[slot] = doc;
     }
   }
@@ -114,11 +115,11 @@ export class LshIndex {
   forEachCandidate(signature: Uint32Array, visit: (doc: number) => boolean | void): void {
     this.computeKeys(signature);
     for (let band = 0; band < this.bands; band++) {
-      for (let doc = this.heads[this.slot(band, this.bandKeys[band])]; doc !== -1;) {
+      for (let doc = this.heads[this.slot(band, this.bandKeys[band] as number)] as number; doc !== -1;) {
         if (visit(doc) === true) {
           return;
         }
-        doc = this.next[band * this.capacity + doc];
+        doc = this.next[band * this.capacity + doc] as number;
       }
     }
   }

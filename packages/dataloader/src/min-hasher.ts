@@ -74,11 +74,11 @@ export class MinHasher {
     const count = shingles.length;
     const { multipliers, increments } = this;
     for (let i = 0; i < this.numPerm; i++) {
-      const a = multipliers[i];
-      const b = increments[i];
+      const a = multipliers[i] as number;
+      const b = increments[i] as number;
       let min = EMPTY_SIGNATURE_VALUE;
       for (let j = 0; j < count; j++) {
-        let v = (Math.imul(shingles[j], a) + b) | 0;
+        let v = (Math.imul(shingles[j] as number, a) + b) | 0;
         v ^= v >>> 16;
         v = Math.imul(v, 0x85ebca6b);
         v ^= v >>> 13;
@@ -120,7 +120,7 @@ export class MinHasher {
     for (let start = 0; start < count; start++) {
       let h = 0x9747b28c;
       for (let k = start; k < start + size; k++) {
-        let block = Math.imul(hashes[k], 0xcc9e2d51);
+        let block = Math.imul(hashes[k] as number, 0xcc9e2d51);
         block = (block << 15) | (block >>> 17);
         block = Math.imul(block, 0x1b873593);
         h ^= block;
@@ -133,7 +133,7 @@ export class MinHasher {
     let distinct = 0;
     for (let i = 0; i < count; i++) {
       if (i === 0 || sorted[i] !== sorted[distinct - 1]) {
-        sorted[distinct++] = sorted[i];
+        sorted[distinct++] = sorted[i] as number;
       }
     }
     return sorted.subarray(0, distinct);

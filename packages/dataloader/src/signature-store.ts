@@ -33,7 +33,7 @@ export class SignatureStore {
       if (within === 0) {
         this.chunks.push(new Uint32Array(DOCUMENTS_PER_CHUNK * this.numPerm));
       }
-      const chunk = this.chunks[this.chunks.length - 1];
+      const chunk = this.chunks[this.chunks.length - 1] as Uint32Array;
       chunk.set(signatures.subarray(d * this.numPerm, (d + 1) * this.numPerm), within * this.numPerm);
       this.count++;
     }
@@ -44,7 +44,7 @@ export class SignatureStore {
     if (!Number.isInteger(index) || index < 0 || index >= this.count) {
       throw new DataloaderError("DATASET_RANGE", `signature ${index} out of range [0, ${this.count})`);
     }
-    const chunk = this.chunks[Math.floor(index / DOCUMENTS_PER_CHUNK)];
+    const chunk = this.chunks[Math.floor(index / DOCUMENTS_PER_CHUNK)] as Uint32Array;
     const start = (index % DOCUMENTS_PER_CHUNK) * this.numPerm;
     return chunk.subarray(start, start + this.numPerm);
   }
@@ -52,8 +52,8 @@ export class SignatureStore {
   /** Number of equal values in the signatures of documents `a` and `b`. */
   equalValues(a: number, b: number): number {
     const n = this.numPerm;
-    const chunkA = this.chunks[Math.floor(a / DOCUMENTS_PER_CHUNK)];
-    const chunkB = this.chunks[Math.floor(b / DOCUMENTS_PER_CHUNK)];
+    const chunkA = this.chunks[Math.floor(a / DOCUMENTS_PER_CHUNK)] as Uint32Array;
+    const chunkB = this.chunks[Math.floor(b / DOCUMENTS_PER_CHUNK)] as Uint32Array;
     const startA = (a % DOCUMENTS_PER_CHUNK) * n;
     const startB = (b % DOCUMENTS_PER_CHUNK) * n;
     let equal = 0;
