@@ -34,12 +34,9 @@ function foundProbability(s: number, bands: number, rows: number, numPerm: numbe
     for (let a = 0; a <= band * rows; a++) {
       for (let j = 0; j <= rows; j++) {
         const p = binomial(rows, j);
-        if (j === rows) {
-          nextFull[a + j] += (none[a] as number) * p;
-        } else {
-          nextNone[a + j] += (none[a] as number) * p;
-        }
-        nextFull[a + j] += (full[a] as number) * p;
+        const target = j === rows ? nextFull : nextNone;
+        target[a + j] = (target[a + j] as number) + (none[a] as number) * p;
+        nextFull[a + j] = (nextFull[a + j] as number) + (full[a] as number) * p;
       }
     }
     none = nextNone;

@@ -115,6 +115,7 @@ describe("dedup", () => {
     const file = join(dir, "planted.jsonl");
     writeFileSync(file, corpus.texts.map((text) => JSON.stringify({ text })).join("\n"));
     const outputs: string[] = [];
+    const first = await dedup({ inputs: [file], outputPrefix: join(dir, "first"), workers: 1 });
     for (const workers of [0, 1, 2]) {
       const report = await dedup({
         inputs: [file],
@@ -129,6 +130,7 @@ describe("dedup", () => {
     expect(outputs[2]).toBe(outputs[0]);
     const again = await dedup({ inputs: [file], outputPrefix: join(dir, "again"), workers: 1 });
     expect(readFileSync(join(dir, "again.jsonl"), "utf8")).toBe(outputs[0]);
+    expect(again.sample).toEqual(first.sample);
     const reseeded = await dedup({ inputs: [file], outputPrefix: join(dir, "seed2"), workers: 0, seed: 2 });
     // Exact copies (0 edits) share every signature value whatever the seed: one copy at most survives.
     const exactCopies = corpus.plants.filter((plant) => plant.edits === 0);
