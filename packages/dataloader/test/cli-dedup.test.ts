@@ -1,6 +1,6 @@
 // pythia-data dedup, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packagePath, temporaryDirectories } from "./helpers.js";
@@ -93,5 +93,29 @@ describe("pythia-data dedup", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^pythia-data: cannot read input .*nope\.jsonl \(ENOENT\)\n$/);
     expect(existsSync(`${out}.jsonl`)).toBe(false);
+  });
+
+  it("the README's example prints what it shows and keeps ids 2, 3, 4", () => {
+    const readme = readFileSync(packagePath("README.md"), "utf8");
+    const example =
+      /```sh\n(printf[\s\S]*?pythia-data dedup --input docs\.jsonl[\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const shown = [...example.matchAll(/^# (.*)$/gm)].map((match) => match[1]);
+    expect(shown).toHaveLength(4);
+    const dir = directory();
+    mkdirSync(join(dir, "bin"));
+    const shim = join(dir, "bin", "pythia-data");
+    writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`);
+    chmodSync(shim, 0o755);
+    const result = spawnSync("sh", ["-e", "-c", example], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH ?? ""}` },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    for (const line of shown) {
+      expect(result.stdout).toContain(`${line}\n`);
+    }
+    const kept = readFileSync(join(dir, "deduped/docs.jsonl"), "utf8").trimEnd().split("\n");
+    expect(kept.map((line) => (JSON.parse(line) as { id: number }).id)).toEqual([2, 3, 4]);
   });
 });
