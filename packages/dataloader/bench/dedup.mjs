@@ -38,6 +38,9 @@ if (process.argv[2] === "--child") {
       sampleStats: report.sampleStats,
       baselineRss: baseline,
       maxRss: process.resourceUsage().maxRSS * 1024,
+      // CPU seconds of the whole process (main thread and workers): less sensitive than wall time to
+      // other jobs sharing the machine.
+      cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     }),
   );
   process.exit(0);
@@ -143,6 +146,8 @@ for (const corpus of corpora) {
       "duplicates s": +(run.elapsedMs.duplicates / 1000).toFixed(2),
       "write s": +(run.elapsedMs.write / 1000).toFixed(2),
       "MB/s": +(corpus.bytes / 1e6 / seconds).toFixed(2),
+      "CPU s": +run.cpuSeconds.toFixed(1),
+      "MB per CPU s": +(corpus.bytes / 1e6 / run.cpuSeconds).toFixed(2),
       "docs/s": Math.round(corpus.documents / seconds),
       "vs workers 0": +(baseline.elapsedMs.total / run.elapsedMs.total).toFixed(2),
       dropped: run.dropped,
@@ -154,12 +159,15 @@ for (const corpus of corpora) {
 }
 console.table(rows);
 
-// Growth: seconds per 10k documents, per size, on 1 worker.
+// Growth: wall and CPU seconds per 10k documents, per size, on 1 worker.
 const oneWorker = rows.filter((row) => row.workers === 1);
 console.log(
-  "seconds per 10k documents (1 worker): " +
+  "per 10k documents (1 worker), wall s / CPU s: " +
     oneWorker
-      .map((row) => `${row.documents}: ${((row.seconds * 1e4) / row.documents).toFixed(2)}`)
+      .map(
+        (row) =>
+          `${row.documents}: ${((row.seconds * 1e4) / row.documents).toFixed(2)} / ${((row["CPU s"] * 1e4) / row.documents).toFixed(2)}`,
+      )
       .join(", "),
 );
 // Memory per million documents: the signature store and LSH tables (accounted), and the RSS growth
@@ -191,7 +199,7 @@ def minhash(text):
         phv = np.bitwise_and((np.outer(hv, a) + b) % p, max_hash)
         values = np.minimum(phv.min(axis=0), values)
     return values
-started = time.perf_counter()
+started = time.perf_counter(); cpu_started = time.process_time()
 tables = [dict() for _ in range(bands)]
 signatures = []
 dropped = 0
@@ -213,7 +221,7 @@ with open(path, encoding="utf8") as f:
         for key, table in zip(keys, tables):
             table.setdefault(key, []).append(len(signatures))
         signatures.append(sig)
-print(json.dumps({"seconds": time.perf_counter() - started, "documents": len(signatures), "dropped": dropped}))
+print(json.dumps({"seconds": time.perf_counter() - started, "cpuSeconds": time.process_time() - cpu_started, "documents": len(signatures), "dropped": dropped}))
 `;
 const smallest = corpora[0];
 const reference = spawnSync("python3", ["-c", python, smallest.file, "7", "18"], {
@@ -224,9 +232,12 @@ if (reference.status === 0) {
   const measured = JSON.parse(reference.stdout);
   const ours = rows.filter((row) => row.documents === smallest.documents);
   console.log(
-    `datasketch algorithm in numpy (1 thread, ${measured.documents} documents, ${measured.dropped} near-duplicates of an earlier one): ${measured.seconds.toFixed(2)} s, ${(smallest.bytes / 1e6 / measured.seconds).toFixed(2)} MB/s; ` +
+    `datasketch algorithm in numpy (1 thread, ${measured.documents} documents, ${measured.dropped} near-duplicates of an earlier one): ${measured.seconds.toFixed(2)} s, ${(smallest.bytes / 1e6 / measured.seconds).toFixed(2)} MB/s, ${measured.cpuSeconds.toFixed(1)} CPU s; ` +
       ours
-        .map((row) => `ours with ${row.workers} workers ${(measured.seconds / row.seconds).toFixed(1)}x`)
+        .map(
+          (row) =>
+            `ours with ${row.workers} workers ${(measured.seconds / row.seconds).toFixed(1)}x wall, ${(measured.cpuSeconds / row["CPU s"]).toFixed(1)}x CPU`,
+        )
         .join(", "),
   );
 } else {

@@ -171,6 +171,14 @@ describe("dedup", () => {
         `${file}:2: expected an object with a string "text" field`,
       );
     }
+    // A bad line in a later batch, with batches in flight on two workers.
+    const many = join(dir, "many.jsonl");
+    const lines = Array.from({ length: 60 }, (_, i) => JSON.stringify({ text: `document number ${i}` }));
+    lines[39] = "{not json";
+    writeFileSync(many, lines.join("\n"));
+    await expect(
+      dedup({ inputs: [many], outputPrefix: join(dir, "out"), workers: 2, batchChars: 64 }),
+    ).rejects.toThrow(`${many}:40: invalid JSON`);
     await expect(
       dedup({ inputs: [join(dir, "missing.jsonl")], outputPrefix: join(dir, "out") }),
     ).rejects.toThrow(/cannot read input .*missing\.jsonl \(ENOENT\)/);
@@ -179,6 +187,6 @@ describe("dedup", () => {
     ).rejects.toThrow(
       /bands x rows must be positive integers with a product <= numPerm \(128\), got 20 x 20/,
     );
-    expect(readdirSync(dir)).toEqual(["bad.jsonl"]);
+    expect(readdirSync(dir).sort()).toEqual(["bad.jsonl", "many.jsonl"]);
   });
 });

@@ -199,7 +199,10 @@ export async function* dedupIter(params: DedupParams): AsyncGenerator<DedupEvent
       let base = records;
       let chars = 0;
       const send = () => {
-        inFlight.push({ base, result: signer.sign({ file, jsonlKey, records: batch }) });
+        const result = signer.sign({ file, jsonlKey, records: batch });
+        // Rejections surface when the batch is awaited in order; until then they are not "unhandled".
+        result.catch(() => {});
+        inFlight.push({ base, result });
         batch = [];
         base = records;
         chars = 0;
