@@ -25,9 +25,10 @@ export class LshIndex {
   readonly rows: number;
   private readonly capacity: number;
   private readonly tableSize: number;
-  private readonly keys: Uint32Array;
-  private readonly heads: Int32Array;
-  private readonly next: Int32Array;
+  // One array per band (a single one would pass the typed-array length limit on large corpora).
+  private readonly keys: Uint32Array[];
+  private readonly heads: Int32Array[];
+  private readonly next: Int32Array[];
   private readonly bandKeys: Uint32Array;
 
   constructor(params: LshIndexParams) {
@@ -52,9 +53,9 @@ export class LshIndex {
       size *= 2;
     }
     this.tableSize = size;
-    this.keys = new Uint32Array(bands * size);
-    this.heads = new Int32Array(bands * size).fill(-1);
-    this.next = new Int32Array(bands * capacity).fill(-1);
+    this.keys = Array.from({ length: bands }, () => new Uint32Array(size));
+    this.heads = Array.from({ length: bands }, () => new Int32Array(size).fill(-1));
+    this.next = Array.from({ length: bands }, () => new Int32Array(capacity).fill(-1));
     this.bandKeys = new Uint32Array(bands);
   }
 
@@ -79,15 +80,14 @@ export class LshIndex {
     }
   }
 
-  /** The slot of `key` in `band`'s table: where it is, or the empty slot where it would go. */
-  private slot(band: number, key: number): number {
+  /** The slot of `key` in a band's table: where it is, or the empty slot where it would go. */
+  private slot(keys: Uint32Array, heads: Int32Array, key: number): number {
     const mask = this.tableSize - 1;
-    const base = band * this.tableSize;
     let position = key & mask;
-    while (this.heads[base + position] !== -1 && this.keys[base + position] !== key) {
+    while (heads[position] !== -1 && keys[position] !== key) {
       position = (position + 1) & mask;
     }
-    return base + position;
+    return position;
   }
 
   /** Adds document `doc` with `signature` to every band. */
@@ -100,11 +100,13 @@ export class LshIndex {
     }
     this.computeKeys(signature);
     for (let band = 0; band < this.bands; band++) {
+      const keys = this.keys[band] as Uint32Array;
+      const heads = this.heads[band] as Int32Array;
       const key = this.bandKeys[band] as number;
-      const slot = this.slot(band, key);
-      this.keys[slot] = key;
-      this.next[band * this.capacity + doc] = this.heads[slot] as number;
-      this.heads[slot] = doc;
+      const slot = this.slot(keys, heads, key);
+      keys[slot] = key;
+      (this.next[band] as Int32Array)[doc] = heads[slot] as number;
+      heads[slot] = doc;
     }
   }
 
@@ -115,18 +117,21 @@ export class LshIndex {
   forEachCandidate(signature: Uint32Array, visit: (doc: number) => boolean | void): void {
     this.computeKeys(signature);
     for (let band = 0; band < this.bands; band++) {
-      for (let doc = this.heads[this.slot(band, this.bandKeys[band] as number)] as number; doc !== -1;) {
+      const keys = this.keys[band] as Uint32Array;
+      const heads = this.heads[band] as Int32Array;
+      const next = this.next[band] as Int32Array;
+      for (let doc = heads[this.slot(keys, heads, this.bandKeys[band] as number)] as number; doc !== -1;) {
         if (visit(doc) === true) {
           return;
         }
-        doc = this.next[band * this.capacity + doc] as number;
+        doc = next[doc] as number;
       }
     }
   }
 
   /** Bytes held by the tables. */
   get bytes(): number {
-    return this.keys.byteLength + this.heads.byteLength + this.next.byteLength;
+    return this.bands * (this.tableSize * 8 + this.capacity * 4);
   }
 }
 
