@@ -63,6 +63,14 @@ describe("MinHasher", () => {
     }
   });
 
+  it("hashes the same tokens as wordTokens, Unicode and punctuation included", () => {
+    const text = "Hello, world! It's 2024 — naïve café_bar日本語\u00a0x 😀 «quoted» Hello , world";
+    const hasher = new MinHasher({ numPerm: 4, shingleSize: 1 });
+    expect(hasher.distinctShingleHashes(text).length).toBe(new Set(wordTokens(text)).size);
+    const pairs = new MinHasher({ numPerm: 4, shingleSize: 2 });
+    expect(pairs.distinctShingleHashes(text).length).toBe(wordShingles(text, 2).size);
+  });
+
   it("gives documents without tokens the empty signature", () => {
     expect(new MinHasher({ numPerm: 4 }).signature(" \n ")).toEqual(
       new Uint32Array(4).fill(EMPTY_SIGNATURE_VALUE),

@@ -12,7 +12,7 @@
  */
 import { DataloaderError } from "./errors.js";
 import { RandomState } from "./numpy-random-state.js";
-import { forEachWordToken } from "./word-shingles.js";
+import { hashWordTokens } from "./character-classes.js";
 
 /** Parameters of `MinHasher`. */
 export interface MinHasherParams {
@@ -91,19 +91,9 @@ export class MinHasher {
 
   /** The sorted, distinct 32-bit hashes of the shingles of `text` (a view of a reused buffer). */
   distinctShingleHashes(text: string): Uint32Array {
-    let tokens = 0;
-    forEachWordToken(text, (start, end) => {
-      let h = 0x811c9dc5;
-      for (let i = start; i < end; i++) {
-        h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-      }
-      if (tokens === this.tokenHashes.length) {
-        const bigger = new Uint32Array(tokens * 2);
-        bigger.set(this.tokenHashes);
-        this.tokenHashes = bigger;
-      }
-      this.tokenHashes[tokens++] = fmix32(h);
-    });
+    const hashed = hashWordTokens(text, this.tokenHashes);
+    this.tokenHashes = hashed.hashes;
+    const tokens = hashed.count;
     if (tokens === 0) {
       return this.shingleHashes.subarray(0, 0);
     }

@@ -6,37 +6,7 @@
  * docs/decisions/0016-minhash-lsh-dedup.md. Case is kept, as there.
  */
 
-const SPACE = 0;
-const WORD = 1;
-const PUNCTUATION = 2;
-
-let classes: Uint8Array | null = null;
-
-/** The class of each UTF-16 code unit, built once on first use (surrogates count as word characters). */
-function characterClasses(): Uint8Array {
-  if (classes !== null) {
-    return classes;
-  }
-  const table = new Uint8Array(0x10000);
-  const space = /\s/u;
-  const word = /[\p{L}\p{N}\p{M}_]/u;
-  for (let code = 0; code < 0x10000; code++) {
-    if (code >= 0xd800 && code <= 0xdfff) {
-      table[code] = WORD;
-      continue;
-    }
-    const character = String.fromCharCode(code);
-    table[code] = space.test(character)
-      ? SPACE
-      : word.test(character)
-        ? WORD
-        : code < 0x20 || code === 0x7f
-          ? SPACE
-          : PUNCTUATION;
-  }
-  classes = table;
-  return table;
-}
+import { characterClasses, PUNCTUATION, SPACE, WORD } from "./character-classes.js";
 
 /** Calls `onToken(start, end)` for each word or punctuation token of `text` (UTF-16 offsets). */
 export function forEachWordToken(text: string, onToken: (start: number, end: number) => void): void {
