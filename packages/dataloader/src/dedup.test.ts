@@ -162,6 +162,29 @@ describe("dedup", () => {
     expect(readdirSync(dir).filter((name) => name.includes("tmp"))).toEqual([]);
   });
 
+  it.each(["signatures", "write"] as const)(
+    "stops on abort during %s, leaving no file behind",
+    async (phase) => {
+      const dir = directory();
+      const { file } = smallCorpus(dir);
+      const controller = new AbortController();
+      await expect(
+        dedup({
+          inputs: [file],
+          outputPrefix: join(dir, "out"),
+          workers: 1,
+          signal: controller.signal,
+          onEvent: (event) => {
+            if (event.type === "phase" && event.phase === phase) {
+              controller.abort();
+            }
+          },
+        }),
+      ).rejects.toThrow(/abort/i);
+      expect(readdirSync(dir)).toEqual(["small.jsonl"]);
+    },
+  );
+
   it("fails with the file and line of bad input, leaving no output", async () => {
     const dir = directory();
     const file = join(dir, "bad.jsonl");
