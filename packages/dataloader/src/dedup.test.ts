@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixturePath, temporaryDirectories } from "../test/helpers.js";
 import { plantedCorpus } from "../test/planted-corpus.js";
-import { dedup, IndexedDataset, preprocess, type DedupEvent } from "./index.js";
+import { dedup, dedupIter, IndexedDataset, preprocess, type DedupEvent } from "./index.js";
 import { exactJaccard, wordShingles } from "./word-shingles.js";
 
 const directory = temporaryDirectories("dedup");
@@ -184,6 +184,23 @@ describe("dedup", () => {
       expect(readdirSync(dir)).toEqual(["small.jsonl"]);
     },
   );
+
+  it("a caller that stops iterating early leaves no file behind", async () => {
+    const dir = directory();
+    const { file } = smallCorpus(dir);
+    const iterator = dedupIter({
+      inputs: [file],
+      outputPrefix: join(dir, "out"),
+      workers: 0,
+      progressIntervalMs: 0,
+    });
+    for await (const event of iterator) {
+      if (event.type === "progress" && event.phase === "write") {
+        break;
+      }
+    }
+    expect(readdirSync(dir)).toEqual(["small.jsonl"]);
+  });
 
   it("fails with the file and line of bad input, leaving no output", async () => {
     const dir = directory();

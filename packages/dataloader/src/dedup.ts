@@ -270,6 +270,7 @@ export async function* dedupIter(params: DedupParams): AsyncGenerator<DedupEvent
     format === "jsonl" ? temporaryPath(documentsPath) : `${temporaryPath(params.outputPrefix)}.jsonl`;
   const writer = openSync(writePath, "w");
   let written = 0;
+  let complete = false;
   try {
     bytesRead = 0;
     let pending: string[] = [];
@@ -317,12 +318,14 @@ export async function* dedupIter(params: DedupParams): AsyncGenerator<DedupEvent
       );
     }
     yield progress("write", written);
-  } catch (error) {
+    complete = true;
+  } finally {
+    // Also when the caller stops iterating early: no temporary file is left behind.
     closeSync(writer);
-    rmSync(writePath, { force: true });
-    throw error;
+    if (!complete) {
+      rmSync(writePath, { force: true });
+    }
   }
-  closeSync(writer);
   const writeMs = elapsed() - signaturesMs - duplicatesMs;
 
   const outputs: DedupReport["outputs"] = { report: `${params.outputPrefix}.dedup-report.json` };
