@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { TokenizerError } from "@pythia/tokenizer";
 import { Command } from "commander";
 import { batchCommand } from "./cli-batch.js";
+import { dedupCommand } from "./cli-dedup.js";
 import { dtypeOption, integer } from "./cli-options.js";
 import { preprocessCommand } from "./cli-preprocess.js";
 import { unshardCommand } from "./cli-unshard.js";
@@ -127,6 +128,7 @@ function createProgram(): Command {
   program.addCommand(batchCommand());
   program.addCommand(preprocessCommand());
   program.addCommand(unshardCommand());
+  program.addCommand(dedupCommand());
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();
   }
