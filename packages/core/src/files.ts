@@ -1,7 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, renameSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 
-/** A sibling temporary path for `path` (same directory, so a final rename is atomic). */
+/**
+ * A sibling temporary path for `path`: `<path>.tmp-<pid>-<8 hex>`, in the same folder so a final
+ * rename is atomic. The one temporary-name scheme of the `@pythia/*` packages (files and folders).
+ */
 export function temporaryPath(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
 }
@@ -16,13 +19,4 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
     rmSync(temporary, { force: true });
     throw error;
   }
-}
-
-/** Streams a file through sha256 (constant memory); returns lowercase hex. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest("hex");
 }
