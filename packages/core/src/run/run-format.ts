@@ -65,7 +65,7 @@ export const RunJsonFormatSchema = z.looseObject({
   config: RunConfigFormatSchema,
   data: RunDataFormatSchema,
   /** What `initCompute` selected (`ComputeInfo` of `@pythia/model`); kept loose as it grows. */
-  compute: z.record(z.string(), z.unknown()).optional(),
+  compute: z.record(z.string(), z.unknown()).nullable().optional(),
   versions: z.record(z.string(), z.string()).optional(),
 });
 

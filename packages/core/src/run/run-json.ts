@@ -38,8 +38,8 @@ export interface WriteRunJsonParams {
   config: RunConfigFormat;
   /** The training data; paths absolute or relative to `cwd`. */
   data: RunDataFormat;
-  /** `computeInfo()` of `@pythia/model`. */
-  compute?: object;
+  /** `computeInfo()` of `@pythia/model` (`null` before `initCompute`). */
+  compute?: object | null;
   versions?: Record<string, string>;
   /** What relative paths in `data` are relative to. @default process.cwd() */
   cwd?: string;
@@ -54,7 +54,7 @@ export function writeRunJson(params: WriteRunJsonParams): RunJsonFormat {
     format: RUN_FORMAT,
     config: params.config,
     data,
-    ...(params.compute === undefined ? {} : { compute: params.compute as Record<string, unknown> }),
+    ...(params.compute === undefined ? {} : { compute: params.compute as Record<string, unknown> | null }),
     versions: params.versions ?? {},
   };
   writeFileAtomic(join(dir, RUN_JSON), `${JSON.stringify(json, null, 2)}\n`);
