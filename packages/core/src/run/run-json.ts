@@ -28,6 +28,8 @@ export interface RunJson<Config extends RunConfigFormat = RunConfigFormat> {
   compute: Record<string, unknown> | null;
   /** Library versions (`tfjs`). */
   versions: Record<string, string>;
+  /** `run.json` as stored (paths as written), for showing it (e.g. in a model card). */
+  stored: RunJsonFormat;
 }
 
 /** Parameters of `writeRunJson`. */
@@ -112,6 +114,7 @@ export function readRunJsonIfExists(params: ReadRunJsonParams): RunJson | null {
     data,
     compute: json.compute ?? null,
     versions: json.versions ?? {},
+    stored: json,
   };
 }
 
