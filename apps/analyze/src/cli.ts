@@ -40,7 +40,7 @@ import {
 import { loadCheckpoint } from "@pythia/model";
 import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
 import { lineChartSvg } from "@pythia/plots";
-import { completeCheckpoints, readMetrics } from "@pythia/trainer";
+import { checkpointDir, completeCheckpointSteps, readMetrics } from "@pythia/core/run";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
 import { Command, Option } from "commander";
 
@@ -98,7 +98,7 @@ function openSeries(options: {
 
 /** `[step, loss]` of a run's training steps, from its `metrics.jsonl` (empty when absent). */
 function trainLosses(runDir: string): Array<readonly [number, number]> {
-  return readMetrics(runDir)
+  return readMetrics({ dir: runDir })
     .filter((line) => line.type === "train")
     .map((line) => [line.step, line.loss] as const);
 }
@@ -460,8 +460,8 @@ async function genderBiasSeries(
   options: { run: string; compareRun: string; steps?: number[]; out: string },
   evaluate: (dir: string) => Promise<GenderBiasResult>,
 ): Promise<void> {
-  const baseline = await completeCheckpoints(options.run);
-  const intervened = new Set(await completeCheckpoints(options.compareRun));
+  const baseline = await completeCheckpointSteps({ dir: options.run });
+  const intervened = new Set(await completeCheckpointSteps({ dir: options.compareRun }));
   const shared = baseline.filter((step) => intervened.has(step)).sort((a, b) => a - b);
   const steps = options.steps ?? shared;
   const missing = steps.filter((step) => !shared.includes(step));
@@ -473,8 +473,8 @@ async function genderBiasSeries(
   }
   const points = [];
   for (const step of steps) {
-    const before = await evaluate(join(options.run, `step${step}`));
-    const after = await evaluate(join(options.compareRun, `step${step}`));
+    const before = await evaluate(checkpointDir(options.run, step));
+    const after = await evaluate(checkpointDir(options.compareRun, step));
     points.push({ step, baseline: before, intervened: after, report: genderBiasReport(before, after) });
     log(
       `step${step}: WinoBias bias ${before.winobias.bias.toFixed(4)} → ${after.winobias.bias.toFixed(4)}, CrowS pct_stereotype ${before.crowsPairs.pctStereotype.toFixed(4)} → ${after.crowsPairs.pctStereotype.toFixed(4)}`,

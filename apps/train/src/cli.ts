@@ -13,10 +13,9 @@ import { parameterCount } from "@pythia/model";
 import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
 import { TokenizerError } from "@pythia/tokenizer";
 import { bundledTokenizerPath } from "@pythia/tokenizer/node";
+import { assertNoCheckpoints, completeCheckpointSteps, readMetrics } from "@pythia/core/run";
 import {
-  completeCheckpoints,
   parseTrainConfig,
-  readMetrics,
   toNeoxTrainingYaml,
   train,
   type TrainConfig,
@@ -109,13 +108,8 @@ async function trainCommand(options: CliOptions): Promise<void> {
   const accessToken = options.pushToHub === undefined ? undefined : resolveToken();
   const config = parseTrainConfig(plan.config);
   if (!options.resume) {
-    const existing = await completeCheckpoints(plan.out);
-    if (existing.length > 0) {
-      throw new CliError(
-        1,
-        `${plan.out} already holds a run (newest checkpoint step${existing[0]}); continue it with --resume, or choose another --out`,
-      );
-    }
+    // Before tokenizing anything; the trainer checks again.
+    await assertNoCheckpoints({ dir: plan.out, hint: "continue it with --resume, or choose another --out" });
   }
   // Ctrl-C (or SIGTERM) stops training between two steps; a second one, or one after training, exits at once.
   const controller = new AbortController();
@@ -221,8 +215,8 @@ async function runTraining(
     steps: config.steps,
     fromStep,
     summary,
-    metrics: readMetrics(plan.out),
-    checkpoints: await completeCheckpoints(plan.out),
+    metrics: readMetrics({ dir: plan.out }),
+    checkpoints: await completeCheckpointSteps({ dir: plan.out }),
     plot,
     elapsedMs: performance.now() - started,
     alreadyFinished: fromStep >= config.steps,

@@ -6,5 +6,6 @@ export * from "./training-errors.js";
 export * from "./training-checkpoint.js";
 export * from "./batch-source.js";
 export * from "./trainer.js";
+export * from "./run-training-input.js";
 export * from "./neox-training-format.js";
 export * from "./neox-training-config.js";
