@@ -7,7 +7,7 @@ import { checkpointDir, completeCheckpointSteps } from "@pythia/core/run";
 import { loadCheckpoint } from "@pythia/model";
 import { lineChartSvg } from "@pythia/plots";
 import type { Tokenizer } from "@pythia/tokenizer";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { modelGreedyUntil } from "./arithmetic.js";
 import {
   genderBiasEval,

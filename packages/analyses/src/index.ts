@@ -1,4 +1,4 @@
-export { AnalysisError, type AnalysisErrorCode } from "./analysis-error.js";
+export { AnalysisError, type AnalysisErrorCode } from "./analysis-errors.js";
 export {
   openCheckpointSeries,
   openTrainingRun,

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { drain, temporaryPath, writeFileAtomic } from "@pythia/core";
 import { checkpointDir, checkpointName, completeCheckpointSteps, readRunJson } from "@pythia/core/run";
 import { runTrainingInput, trainIter, type TrainEvent, type TrainSummary } from "@pythia/trainer";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { interventionWindow, PRONOUN_SWAP_MAP, pronounSwapIntervention } from "./pronoun-intervention.js";
 
 /** Parameters of `interventionRunIter`. */

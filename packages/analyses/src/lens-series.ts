@@ -5,7 +5,7 @@
 import { drain } from "@pythia/core";
 import { checkpointName } from "@pythia/core/run";
 import { loadCheckpoint, type GPTNeoXModel } from "@pythia/model";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { logitLens, type LogitLensLayer } from "./logit-lens.js";
 import { heatmapSvg } from "./plots.js";
 import { seriesSteps } from "./series-steps.js";

@@ -1,5 +1,5 @@
 import { checkpointName } from "@pythia/core/run";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import type { CheckpointSeries } from "./training-run.js";
 
 /** Parameters of `seriesSteps`. */

@@ -6,7 +6,7 @@
 import { drain } from "@pythia/core";
 import { loadCheckpoint } from "@pythia/model";
 import type { Tokenizer } from "@pythia/tokenizer";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import {
   ARITHMETIC_SHOTS,
   arithmeticEval,

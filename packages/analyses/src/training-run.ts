@@ -9,7 +9,7 @@ import {
 } from "@pythia/core/run";
 import { IndexedDataset } from "@pythia/dataloader";
 import { openBatchSource, runTrainingInput, type TrainConfig, type TrainingData } from "@pythia/trainer";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 
 /**
  * Checkpoints in step order and the training rows they saw: a `@pythia/trainer` run, or any series of

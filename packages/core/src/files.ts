@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
 
 /**
  * A sibling temporary path for `path`: `<path>.tmp-<pid>-<8 hex>`, in the same folder so a final
@@ -17,6 +18,30 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
     renameSync(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Writes a file by letting `fill` write into an open handle of a temporary sibling, syncing it, and
+ * renaming it onto `path`: never a half-written file, for contents too large to hold in memory.
+ */
+export async function writeFileAtomicAsync(
+  path: string,
+  fill: (handle: FileHandle) => Promise<void>,
+): Promise<void> {
+  const temporary = temporaryPath(path);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temporary, "wx");
+    await fill(handle);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temporary, path);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await rm(temporary, { force: true });
     throw error;
   }
 }

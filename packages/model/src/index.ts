@@ -1,13 +1,66 @@
-export * from "./model-errors.js";
+export { ModelError, SafetensorsError, type ModelErrorCode } from "./model-errors.js";
+// compute.ts and gpt-neox.ts are being rewritten for WebGPU; their exports stay whole until then.
 export * from "./compute.js";
-export * from "./config.js";
-export * from "./config-format.js";
-export * from "./config-convert.js";
-export * from "./parameter-names.js";
+export {
+  GPTNeoXConfigSchema,
+  INIT_METHODS,
+  headSize,
+  parameterCount,
+  parseConfig,
+  PYTHIA_PRESETS,
+  pythiaPreset,
+  rotaryDims,
+  type GPTNeoXConfig,
+  type GPTNeoXConfigInput,
+} from "./config.js";
+export type { HfGPTNeoXConfigFormat, NeoxYamlFormat } from "./config-format.js";
+export {
+  fromHfConfig,
+  fromNeoxYaml,
+  toHfConfig,
+  toNeoxYaml,
+  type FromNeoxYamlParams,
+} from "./config-convert.js";
+export { parameterSpecs, type ParameterSpec } from "./parameter-names.js";
 export * from "./gpt-neox.js";
-export * from "./init.js";
-export * from "./random-normal.js";
-export * from "./model.js";
-export * from "./safetensors.js";
-export * from "./checkpoint.js";
-export * from "./generate.js";
+export { GPTNeoXModel, type HostTensor } from "./model.js";
+export {
+  loadCheckpointTensors,
+  parseSafetensorsHeader,
+  readSafetensors,
+  readShardedIndex,
+  SAFETENSORS_INDEX_FILE,
+  SAFETENSORS_ITEM_BYTES,
+  SAFETENSORS_MAX_HEADER_BYTES,
+  SAFETENSORS_SINGLE_FILE,
+  serializeSafetensors,
+  writeSafetensors,
+  writeShardedSafetensors,
+  type CheckpointTensors,
+  type ReadSafetensorsOptions,
+  type SafetensorsContents,
+  type SafetensorsDtype,
+  type SafetensorsHeader,
+  type SafetensorsInput,
+  type SafetensorsTensorInfo,
+  type SerializeSafetensorsOptions,
+  type ShardedIndex,
+  type TensorData,
+  type TensorEntry,
+  type WriteShardedSafetensorsOptions,
+  type WrittenCheckpoint,
+} from "./safetensors.js";
+export {
+  loadCheckpoint,
+  saveCheckpoint,
+  writeTokenizerFiles,
+  type LoadCheckpointParams,
+  type SaveCheckpointParams,
+} from "./checkpoint.js";
+export {
+  generate,
+  generateIter,
+  type GenerateParams,
+  type GeneratedToken,
+  type GenerateResult,
+} from "./generate.js";

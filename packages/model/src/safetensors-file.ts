@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { writeFileAtomicAsync } from "@pythia/core";
+import { type FileHandle, open } from "node:fs/promises";
 import { ModelError, SafetensorsError } from "./model-errors.js";
 import { headerLengthOf, parseSafetensorsHeader } from "./parse-safetensors-header.js";
 import { decodeTensor } from "./safetensors-elements.js";
@@ -157,18 +157,9 @@ export async function writeFileAtomic(
   path: string,
   fill: (handle: FileHandle) => Promise<void>,
 ): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  let handle: FileHandle | undefined;
   try {
-    handle = await open(temporary, "wx");
-    await fill(handle);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temporary, path);
+    await writeFileAtomicAsync(path, fill);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await rm(temporary, { force: true });
     if (ModelError.isInstance(error)) {
       throw error;
     }
