@@ -24,32 +24,7 @@ export {
 export { parameterSpecs, type ParameterSpec } from "./parameter-names.js";
 export * from "./gpt-neox.js";
 export { GPTNeoXModel, type HostTensor } from "./model.js";
-export {
-  loadCheckpointTensors,
-  parseSafetensorsHeader,
-  readSafetensors,
-  readShardedIndex,
-  SAFETENSORS_INDEX_FILE,
-  SAFETENSORS_ITEM_BYTES,
-  SAFETENSORS_MAX_HEADER_BYTES,
-  SAFETENSORS_SINGLE_FILE,
-  serializeSafetensors,
-  writeSafetensors,
-  writeShardedSafetensors,
-  type CheckpointTensors,
-  type ReadSafetensorsOptions,
-  type SafetensorsContents,
-  type SafetensorsDtype,
-  type SafetensorsHeader,
-  type SafetensorsInput,
-  type SafetensorsTensorInfo,
-  type SerializeSafetensorsOptions,
-  type ShardedIndex,
-  type TensorData,
-  type TensorEntry,
-  type WriteShardedSafetensorsOptions,
-  type WrittenCheckpoint,
-} from "./safetensors.js";
+export * from "./safetensors.js"; // its public names only (the parts are in safetensors-*.ts)
 export {
   loadCheckpoint,
   saveCheckpoint,
