@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -116,9 +124,22 @@ describe("complete checkpoints and temporary names", () => {
     const npy = temporaryPath(join(run, "index-maps", "x_doc_idx.npy"));
     writeFileSync(npy, "partial");
     writeFileSync(join(run, "index-maps", "x_doc_idx.npy"), "kept");
+    // A linked folder (e.g. shared data another process writes) is not searched.
+    const linked = mkdtempSync(join(tmpdir(), "pythia-linked-data-"));
+    writeFileSync(join(linked, "pile.bin.tmp-7-00ff00ff"), "another process's write");
+    symlinkSync(linked, join(run, "data"));
     expect(temporary.every((path) => isTemporaryName(path.split("/").at(-1) as string))).toBe(true);
     expect(removeTemporaryFiles({ dir: run }).sort()).toEqual([...temporary, npy].sort());
-    expect(readdirSync(run).sort()).toEqual(["index-maps", "step0", "step1", "step2", "step4", "step8"]);
+    expect(readdirSync(run).sort()).toEqual([
+      "data",
+      "index-maps",
+      "step0",
+      "step1",
+      "step2",
+      "step4",
+      "step8",
+    ]);
+    expect(readdirSync(linked)).toEqual(["pile.bin.tmp-7-00ff00ff"]);
     expect(readdirSync(join(run, "index-maps"))).toEqual(["x_doc_idx.npy"]);
     expect(await completeCheckpointSteps({ dir: run })).toEqual([0, 4, 8]);
   });

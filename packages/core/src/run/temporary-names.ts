@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 // Temporary names come from `temporaryPath` (`<path>.tmp-<pid>-<hex>`, in ../files.ts): one scheme.
@@ -22,8 +22,8 @@ export interface RemoveTemporaryFilesParams {
 
 /**
  * Removes what interrupted atomic writes left in a run directory (see `isTemporaryName`), in `dir`
- * and the folders `depth` levels below it; returns the removed paths. Call it only when no other
- * process writes into the run (the trainer does at start).
+ * and the folders `depth` levels below it (not through symbolic links); returns the removed paths.
+ * Call it only when no other process writes into the run (the trainer does at start).
  */
 export function removeTemporaryFiles(params: RemoveTemporaryFilesParams): string[] {
   const removed: string[] = [];
@@ -36,7 +36,8 @@ export function removeTemporaryFiles(params: RemoveTemporaryFilesParams): string
       if (isTemporaryName(name)) {
         rmSync(path, { recursive: true, force: true });
         removed.push(path);
-      } else if (depth > 0 && statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+      } else if (depth > 0 && lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+        // Not through symbolic links: a linked data folder may be another process's to write.
         visit(path, depth - 1);
       }
     }
