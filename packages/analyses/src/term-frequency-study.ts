@@ -4,6 +4,7 @@
  * performance gap between frequent and rare operands.
  */
 import { drain } from "@pythia/core";
+import { checkpointName } from "@pythia/core/run";
 import { loadCheckpoint } from "@pythia/model";
 import type { Tokenizer } from "@pythia/tokenizer";
 import { AnalysisError } from "./analysis-errors.js";
@@ -146,7 +147,7 @@ export function accuracyFrequencySeries(
       (candidate) => candidate.operation === task.operation && candidate.shots === task.shots,
     );
     return {
-      label: `step${checkpoint.step}`,
+      label: checkpointName(checkpoint.step),
       points: Object.entries(result?.accuracy ?? {}).map(([x1, accuracy]) => ({
         frequency: checkpoint.frequency[x1] ?? 0,
         accuracy,

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkpointDir, completeCheckpointSteps } from "@pythia/core/run";
+import { checkpointDir, checkpointName, completeCheckpointSteps } from "@pythia/core/run";
 import { loadCheckpoint } from "@pythia/model";
 import { lineChartSvg, writePlot, type WrittenPlot } from "@pythia/plots";
 import type { Tokenizer } from "@pythia/tokenizer";
@@ -87,7 +87,7 @@ export async function sweep(params: SweepParams): Promise<SweepResult> {
       index,
       count: checkpoints.length,
     });
-    const file = join(params.outputDir, `step${checkpoint.step}.json`);
+    const file = join(params.outputDir, `${checkpointName(checkpoint.step)}.json`);
     const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as HarnessResults) : null;
     if (
       previous !== null &&
