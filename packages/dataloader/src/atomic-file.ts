@@ -1,6 +1,7 @@
 import { renameSync, rmSync } from "node:fs";
 
-export { temporaryPath, writeFileAtomic } from "@pythia/core";
+// Writing several files that become visible together (`.bin` + `.idx`); the temporary names come from
+// `temporaryPath` of @pythia/core.
 
 /** Renames each temporary file onto its final path, in order (put the file that marks completion last). */
 export function commitTemporaryFiles(

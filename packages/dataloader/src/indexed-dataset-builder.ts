@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
-import { commitTemporaryFiles, removeTemporaryFiles, temporaryPath } from "./atomic-file.js";
+import { temporaryPath } from "@pythia/core";
+import { commitTemporaryFiles, removeTemporaryFiles } from "./atomic-file.js";
 import { DataloaderError } from "./errors.js";
 import { GrowableArray } from "./growable-array.js";
 import { dtypeByName, type DtypeInfo, type DtypeName, type TokenArray } from "./dtype.js";

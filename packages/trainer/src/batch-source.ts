@@ -6,6 +6,7 @@ import {
   preshuffledBatch,
   DataloaderError,
 } from "@pythia/dataloader";
+import type { RunDataFormat } from "@pythia/core/run";
 import type { TrainConfig } from "./train-config.js";
 import { TrainingError } from "./training-errors.js";
 
@@ -34,8 +35,8 @@ export interface BatchSource {
   trainBatch(step: number): Int32Array;
   /** Validation micro-batch i (`[microBatchSize, seqLength + 1]`), or null without validation data. */
   validationBatch(index: number): Int32Array | null;
-  /** What run.json records about the data. */
-  describe(): Record<string, unknown>;
+  /** What run.json records about the data (paths as given: absolute or relative to the working directory). */
+  describe(): RunDataFormat;
   close(): void;
 }
 
@@ -110,7 +111,7 @@ function indexMapSource(
         ? null
         : indexMapBatch({ dataset: validation, step: index, batchSize: config.microBatchSize }),
     describe: () => ({
-      kind: "index-map",
+      kind: "index-map" as const,
       prefix: data.prefix,
       validationFraction: fraction,
       documents,
@@ -151,7 +152,7 @@ function preshuffledSource(
             seqLength: config.seqLength,
           }),
     describe: () => ({
-      kind: "preshuffled",
+      kind: "preshuffled" as const,
       prefix: data.prefix,
       ...(data.validationPrefix === undefined ? {} : { validationPrefix: data.validationPrefix }),
       rows,
