@@ -5,6 +5,7 @@ export * from "./train-config.js";
 export * from "./training-errors.js";
 export * from "./training-checkpoint.js";
 export * from "./batch-source.js";
+export * from "./data-checks.js";
 export * from "./trainer.js";
 export * from "./neox-training-format.js";
 export * from "./neox-training-config.js";
