@@ -4,6 +4,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promis
 import { join } from "node:path";
 import { getFloat16, setFloat16 } from "@petamoriken/float16";
 import { ModelError, SafetensorsError } from "./model-errors.js";
+import { allocateTensorBytes, checkNotDirectory } from "./safetensors-limits.js";
 
 // The safetensors format (huggingface/safetensors): bytes 0..8 hold N, a little-endian uint64; bytes
 // 8..8+N hold a UTF-8 JSON object
@@ -857,9 +858,9 @@ async function readTensors(
   const tensors = new Map<string, TensorEntry>();
   for (const [name, info] of header.tensors) {
     if (params.names(name)) {
-      const [begin, end] = info.dataOffsets;
+      const [begin] = info.dataOffsets;
       // A fresh buffer per tensor: aligned for any typed array, whatever the file offset.
-      const bytes = new Uint8Array(end - begin);
+      const bytes = allocateTensorBytes({ file: params.file, name, info, toFloat32: params.toFloat32 });
       await readExactly(handle, bytes, header.dataStart + begin, {
         file: params.file,
         field: tensorField(name, "data"),
@@ -899,6 +900,7 @@ export async function readSafetensors(
   options: ReadSafetensorsOptions = {},
 ): Promise<SafetensorsContents> {
   const chunkBytes = chunkBytesOf(options);
+  await checkNotDirectory(path);
   const handle = await openForReading(path);
   try {
     const header = await readHeader(handle, path, chunkBytes);
