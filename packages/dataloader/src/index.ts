@@ -11,3 +11,4 @@ export * from "./npy.js";
 export * from "./gpt2-dataset.js";
 export { sha256File } from "@pythia/core";
 export * from "./unshard.js";
+export * from "./stale-temporary-files.js";

@@ -8,6 +8,8 @@ import { DataloaderError } from "./errors.js";
 import { IndexedDatasetBuilder, type IndexedDatasetSummary } from "./indexed-dataset-builder.js";
 import { encodeRecords, type EncodedBatch } from "./encode-records.js";
 import { readRecords, type InputRecord } from "./read-documents.js";
+import { removeStaleTemporaryFiles } from "./stale-temporary-files.js";
+import { isSystemError, writeFailure } from "./write-failure.js";
 
 /** Parameters of `preprocess` / `preprocessIter`. */
 export interface PreprocessParams {
@@ -82,12 +84,18 @@ export async function* preprocessIter(
     throw new DataloaderError("DATASET_INPUT", "preprocess: no input files given");
   }
   const totalBytes = params.inputs.reduce((sum, file) => sum + inputSize(file), 0);
-  mkdirSync(dirname(params.outputPrefix), { recursive: true });
+  const prefix = `${params.outputPrefix}_${jsonlKey}_document`;
+  try {
+    mkdirSync(dirname(params.outputPrefix), { recursive: true });
+  } catch (error) {
+    throw isSystemError(error) ? writeFailure(dirname(params.outputPrefix), error) : error;
+  }
+  removeStaleTemporaryFiles(prefix);
   const encoder = await createEncoder(params.tokenizerPath ?? null, params.workers ?? 1);
   let builder: IndexedDatasetBuilder;
   try {
     builder = IndexedDatasetBuilder.create({
-      prefix: `${params.outputPrefix}_${jsonlKey}_document`,
+      prefix,
       dtype: params.dtype ?? bestDtype(encoder.vocabSize).name,
       vocabSize: encoder.vocabSize,
     });
@@ -126,9 +134,9 @@ export async function* preprocessIter(
     totalBytes,
     elapsedMs: performance.now() - started,
   });
+  // Batches go out in order and are written in order; at most `maxInFlight` wait at once.
+  const inFlight: Array<Promise<EncodedBatch>> = [];
   try {
-    // Batches go out in order and are written in order; at most `maxInFlight` wait at once.
-    const inFlight: Array<Promise<EncodedBatch>> = [];
     const maxInFlight = Math.max(2, encoder.parallelism * 2);
     let seq = 0;
     for (const [index, file] of params.inputs.entries()) {
@@ -171,6 +179,10 @@ export async function* preprocessIter(
     return { ...summary, elapsedMs: performance.now() - started };
   } catch (error) {
     builder.abort();
+    // Batches still in flight reject when the pool closes; nobody waits for them any more.
+    for (const pending of inFlight) {
+      pending.catch(() => undefined);
+    }
     throw error;
   } finally {
     await encoder.close();

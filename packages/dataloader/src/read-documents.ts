@@ -37,7 +37,7 @@ export async function* readRecords(params: ReadDocumentsParams): AsyncGenerator<
   const { file } = params;
   const isZstd = /\.zst$/i.test(file);
   const isJsonl = /\.jsonl(\.zst)?$/i.test(file);
-  const chunks = isZstd ? decompressZstd(readBytes(params)) : readBytes(params);
+  const chunks = isZstd ? decompressZstd(readBytes(params), file) : readBytes(params);
   if (!isJsonl) {
     const decoder = new TextDecoder("utf-8");
     let text = "";
@@ -121,17 +121,36 @@ async function* readBytes(params: ReadDocumentsParams): AsyncGenerator<Uint8Arra
   }
 }
 
-/** Zstandard-decompresses a byte stream (pure JS, fzstd). */
-async function* decompressZstd(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void> {
+/**
+ * Zstandard-decompresses a byte stream (pure JS, fzstd).
+ * @throws DataloaderError naming `file` when the data is not zstd or ends early.
+ */
+async function* decompressZstd(
+  input: AsyncIterable<Uint8Array>,
+  file: string,
+): AsyncGenerator<Uint8Array, void> {
   const out: Uint8Array[] = [];
   const decompressor = new Decompress((chunk) => {
     out.push(chunk);
   });
+  let consumed = 0;
+  const push = (chunk: Uint8Array, final: boolean) => {
+    try {
+      decompressor.push(chunk, final);
+    } catch (error) {
+      throw new DataloaderError(
+        "DATASET_INPUT",
+        `${file}: not valid zstd data (${(error as Error).message} within the first ${consumed + chunk.length} bytes); the file is truncated or not zstd: check it with \`zstd -t\` or download it again`,
+        { cause: error },
+      );
+    }
+    consumed += chunk.length;
+  };
   for await (const chunk of input) {
-    decompressor.push(chunk);
+    push(chunk, false);
     yield* out.splice(0);
   }
-  decompressor.push(new Uint8Array(0), true);
+  push(new Uint8Array(0), true);
   yield* out.splice(0);
 }
 
