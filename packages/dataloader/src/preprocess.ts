@@ -2,7 +2,7 @@ import { drain, startWorkerPool, type PythiaError } from "@pythia/core";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Tokenizer } from "@pythia/tokenizer";
-import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
+import { loadPileTokenizer, loadTokenizerFile, type InvalidUtf8 } from "@pythia/tokenizer/node";
 import { bestDtype, type DtypeName } from "./dtype.js";
 import { DataloaderError } from "./errors.js";
 import { IndexedDatasetBuilder, type IndexedDatasetSummary } from "./indexed-dataset-builder.js";
@@ -34,6 +34,8 @@ export interface PreprocessParams {
   dtype?: DtypeName;
   /** Approximate input characters per batch sent to a worker. @default 262144 */
   batchChars?: number;
+  /** Refuse input bytes that are not UTF-8 instead of replacing them by U+FFFD with an `invalid-utf8` event. @default false */
+  strict?: boolean;
   /** Minimum time between `progress` events. @default 500 */
   progressIntervalMs?: number;
   signal?: AbortSignal;
@@ -42,6 +44,8 @@ export interface PreprocessParams {
 /** Progress of a running `preprocessIter`. */
 export type PreprocessEvent =
   | { type: "file-start"; file: string; index: number }
+  /** The file held bytes that are not UTF-8 (decoded to U+FFFD); offset in the decompressed stream for `.zst`. */
+  | { type: "invalid-utf8"; file: string; byteOffset: number; count: number }
   | {
       type: "progress";
       documents: number;
@@ -148,9 +152,12 @@ export async function* preprocessIter(
         records = [];
         chars = 0;
       };
+      let invalid: InvalidUtf8 | null = null;
       for await (const record of readRecords({
         file,
         signal: params.signal,
+        strict: params.strict,
+        onInvalidUtf8: (finding) => (invalid = finding),
         onBytes: (n) => (bytesRead += n),
       })) {
         records.push(record);
@@ -169,6 +176,9 @@ export async function* preprocessIter(
       }
       if (records.length > 0) {
         send();
+      }
+      if (invalid !== null) {
+        yield { type: "invalid-utf8", ...(invalid as InvalidUtf8) };
       }
     }
     while (inFlight.length > 0) {

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { Decompress } from "fzstd";
+import { checkUtf8, type InvalidUtf8 } from "@pythia/tokenizer/node";
 import { DataloaderError } from "./errors.js";
 
 /** One document read from an input file. */
@@ -17,6 +18,10 @@ export interface ReadDocumentsParams {
   jsonlKey?: string;
   /** Called with the number of input (possibly compressed) bytes consumed, for progress and ETA. */
   onBytes?: (bytes: number) => void;
+  /** Refuse bytes that are not UTF-8 (a `TokenizerInputError` naming the file and byte offset). @default false */
+  strict?: boolean;
+  /** Called once for an input holding bytes that are not UTF-8 (they decode to U+FFFD), unless `strict`. */
+  onInvalidUtf8?: (finding: InvalidUtf8) => void;
   signal?: AbortSignal;
 }
 
@@ -37,7 +42,11 @@ export async function* readRecords(params: ReadDocumentsParams): AsyncGenerator<
   const { file } = params;
   const isZstd = /\.zst$/i.test(file);
   const isJsonl = /\.jsonl(\.zst)?$/i.test(file);
-  const chunks = isZstd ? decompressZstd(readBytes(params), file) : readBytes(params);
+  const chunks = checkUtf8(isZstd ? decompressZstd(readBytes(params), file) : readBytes(params), {
+    file,
+    strict: params.strict,
+    onInvalidUtf8: params.onInvalidUtf8,
+  });
   if (!isJsonl) {
     const decoder = new TextDecoder("utf-8");
     let text = "";
