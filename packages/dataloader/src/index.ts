@@ -62,3 +62,4 @@ export * from "./lsh-parameters.js";
 export * from "./lsh-index.js";
 export * from "./signature-store.js";
 export * from "./unshard.js";
+export * from "./stale-temporary-files.js";

@@ -2,6 +2,7 @@ import { writeFileAtomicAsync } from "@pythia/core";
 import { type FileHandle, open } from "node:fs/promises";
 import { ModelError, SafetensorsError } from "./model-errors.js";
 import { headerLengthOf, parseSafetensorsHeader } from "./parse-safetensors-header.js";
+import { allocateTensorBytes, checkNotDirectory } from "./safetensors-limits.js";
 import { decodeTensor } from "./safetensors-elements.js";
 import { DEFAULT_CHUNK_BYTES, TRUNCATED_FIX, formatError, tensorField } from "./safetensors-internals.js";
 import {
@@ -85,9 +86,9 @@ export async function readTensors(
   const tensors = new Map<string, TensorEntry>();
   for (const [name, info] of header.tensors) {
     if (params.names(name)) {
-      const [begin, end] = info.dataOffsets;
+      const [begin] = info.dataOffsets;
       // A fresh buffer per tensor: aligned for any typed array, whatever the file offset.
-      const bytes = new Uint8Array(end - begin);
+      const bytes = allocateTensorBytes({ file: params.file, name, info, toFloat32: params.toFloat32 });
       await readExactly(handle, bytes, header.dataStart + begin, {
         file: params.file,
         field: tensorField(name, "data"),
@@ -127,6 +128,7 @@ export async function readSafetensors(
   options: ReadSafetensorsOptions = {},
 ): Promise<SafetensorsContents> {
   const chunkBytes = chunkBytesOf(options);
+  await checkNotDirectory(path);
   const handle = await openForReading(path);
   try {
     const header = await readHeader(handle, path, chunkBytes);

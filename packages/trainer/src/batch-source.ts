@@ -45,6 +45,13 @@ export function requestedSamples(steps: number, batchSize: number): number {
   return Math.ceil(steps * batchSize * 1.005);
 }
 
+/** How many of `documents` (the last ones) are held out for validation with `fraction`. */
+export function heldOutDocuments(documents: number, fraction: number): number {
+  return fraction > 0 && documents >= 2
+    ? Math.min(documents - 1, Math.max(1, Math.round(documents * fraction)))
+    : 0;
+}
+
 /** Opens the data for a run, checking it holds enough samples for every step. */
 export function openBatchSource(data: TrainingData, config: TrainConfig, out: string): BatchSource {
   try {
@@ -65,10 +72,7 @@ function indexMapSource(
   const dataset = IndexedDataset.open(data.prefix);
   const documents = dataset.length;
   const fraction = data.validationFraction ?? 0.01;
-  const held =
-    fraction > 0 && documents >= 2
-      ? Math.min(documents - 1, Math.max(1, Math.round(documents * fraction)))
-      : 0;
+  const held = heldOutDocuments(documents, fraction);
   const range = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
   const cacheDir = data.cacheDir ?? `${out}/index-maps`;
   const common = {

@@ -1,9 +1,10 @@
 export { learningRateAt, type LearningRateSchedule } from "./lr-schedule.js";
-export { AdamW, type AdamWOptions, type AdamWSlot, clipGradients } from "./adamw.js";
+export { AdamW, type AdamWOptions, type AdamWSlot, clipCoefficient, clipGradients } from "./adamw.js";
 export { type TrainConfig, type TrainConfigInput, TrainConfigSchema } from "./train-config.js";
 export { TrainingError, type TrainingErrorCode } from "./training-errors.js";
 export { readTrainingCheckpoint, type TrainerState, writeTrainingCheckpoint } from "./training-checkpoint.js";
 export { type BatchSource, openBatchSource, requestedSamples, type TrainingData } from "./batch-source.js";
+export { checkTrainingData, type CheckTrainingDataParams, openCheckedBatchSource } from "./data-checks.js";
 export {
   type BatchIntervention,
   parseTrainConfig,

@@ -20,7 +20,8 @@ import { computeInfo, GPTNeoXModel, parseConfig, takeWebGPUErrors } from "@pythi
 import * as tf from "@tensorflow/tfjs";
 import { AdamW, clipCoefficient, clipGradients } from "./adamw.js";
 import { webgpuInternals } from "./adamw-webgpu.js";
-import { openBatchSource, type BatchSource, type TrainingData } from "./batch-source.js";
+import type { BatchSource, TrainingData } from "./batch-source.js";
+import { openCheckedBatchSource } from "./data-checks.js";
 import { learningRateAt, type LearningRateSchedule } from "./lr-schedule.js";
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from "./train-config.js";
 import { readTrainingCheckpoint, writeTrainingCheckpoint, type TrainerState } from "./training-checkpoint.js";
@@ -113,7 +114,7 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
     }),
   );
   // Open (and check) the data before writing anything into the run directory.
-  const source: BatchSource = openBatchSource(params.data, config, out);
+  const source: BatchSource = openCheckedBatchSource({ data: params.data, config, out });
   mkdirSync(out, { recursive: true });
   removeTemporaryFiles({ dir: out });
   const optimizer = new AdamW({
