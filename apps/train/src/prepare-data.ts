@@ -64,7 +64,7 @@ export async function exportNeoxConfig(
   // A run with checkpoints continues in GPT-NeoX from its newest one: its weights go to the folder the
   // YAML loads from, in the layout of GPT-NeoX's defaults (pipe-parallel-size 0: sequential, one rank),
   // and GPT-NeoX is told not to look for optimizer or RNG states, which a weights-only export lacks.
-  const [newest] = await completeCheckpointSteps({ dir: plan.out });
+  const newest = (await completeCheckpointSteps({ dir: plan.out })).at(-1); // ascending: the last is the newest
   if (newest !== undefined) {
     await exportNeoxCheckpoint({
       checkpoint: checkpointDir(plan.out, newest),
@@ -91,7 +91,9 @@ export async function exportNeoxConfig(
       `${NAME}: wrote ${file}: ${plan.modelName}, ${config.steps} steps of ${config.batchSize} × ${config.seqLength} tokens on ${data.prefix}`,
       ...(newest === undefined
         ? []
-        : [`  with the weights of step${newest} as GPT-NeoX checkpoint ${join(saveDir, `global_step${newest}`)}`]),
+        : [
+            `  with the weights of step${newest} as GPT-NeoX checkpoint ${join(saveDir, `global_step${newest}`)}`,
+          ]),
       `  train it with GPT-NeoX + DeepSpeed, from a GPT-NeoX checkout: python ./deepy.py train.py ${resolve(file)}`,
       "",
     ].join("\n"),
