@@ -4,9 +4,9 @@
  * written). The same data order, schedule and optimizer state are used, so the two runs differ only
  * by the intervention; compare their checkpoints with `genderBiasEval`.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { drain, writeFileAtomic } from "@pythia/core";
+import { drain, renameDurable, writeFileAtomic } from "@pythia/core";
 import {
   checkpointName,
   completeCheckpoints,
@@ -145,7 +145,7 @@ export async function* interventionRunIter(
 function copyDirectoryAtomic(from: string, to: string): void {
   rmSync(`${to}.tmp-copy`, { recursive: true, force: true });
   cpSync(from, `${to}.tmp-copy`, { recursive: true });
-  renameSync(`${to}.tmp-copy`, to);
+  renameDurable(`${to}.tmp-copy`, to);
 }
 
 /** Drains `interventionRunIter`. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createReadStream, rmSync, writeFileSync } from "node:fs";
+import { renameDurable } from "./rename-durable.js";
 
 /** A sibling temporary path for `path` (same directory, so a final rename is atomic). */
 export function temporaryPath(path: string): string {
@@ -11,7 +12,7 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
   const temporary = temporaryPath(path);
   try {
     writeFileSync(temporary, contents);
-    renameSync(temporary, path);
+    renameDurable(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;

@@ -1,13 +1,14 @@
-import { renameSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
+import { renameDurable } from "@pythia/core";
 
 export { temporaryPath, writeFileAtomic } from "@pythia/core";
 
-/** Renames each temporary file onto its final path, in order (put the file that marks completion last). */
+/** Renames each temporary file onto its final path durably, in order (put the file that marks completion last). */
 export function commitTemporaryFiles(
   pairs: ReadonlyArray<readonly [temporary: string, final: string]>,
 ): void {
   for (const [temporary, final] of pairs) {
-    renameSync(temporary, final);
+    renameDurable(temporary, final);
   }
 }
 

@@ -4,7 +4,6 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -16,7 +15,7 @@ import { dirname, join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { downloadFile, type ListFileEntry } from "@huggingface/hub";
-import { drain } from "@pythia/core";
+import { drain, renameDurable } from "@pythia/core";
 import pLimit from "p-limit";
 import { revisionStep } from "./checkpoint-schedule.js";
 import { eventChannel } from "./event-channel.js";
@@ -223,7 +222,7 @@ async function pullRevision(
               `${hub.repo}@${revision}/${entry.path}: downloaded ${hashes.bytes} bytes with sha256 ${hashes.sha256}, the Hub lists ${entry.size} bytes${entry.lfs ? ` and sha256 ${entry.lfs.oid}` : ` and git blob ${entry.oid}`}`,
             );
           }
-          renameSync(partial, blobPath);
+          renameDurable(partial, blobPath);
         }
         link(blobPath, join(snapshot, entry.path));
         progress.file(entry.size);

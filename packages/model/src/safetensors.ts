@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readFile, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { getFloat16, setFloat16 } from "@petamoriken/float16";
+import { renameDurable } from "@pythia/core";
 import { ModelError, SafetensorsError } from "./model-errors.js";
 
 // The safetensors format (huggingface/safetensors): bytes 0..8 hold N, a little-endian uint64; bytes
@@ -934,7 +935,7 @@ async function writeFileAtomic(path: string, fill: (handle: FileHandle) => Promi
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await rename(temporary, path);
+    renameDurable(temporary, path);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await rm(temporary, { force: true });

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { renameDurable } from "@pythia/core";
 import { join } from "node:path";
 import {
   loadCheckpoint,
@@ -88,7 +89,7 @@ export async function writeTrainingCheckpoint(params: {
     if (existsSync(final)) {
       rmSync(final, { recursive: true, force: true });
     }
-    renameSync(partial, final);
+    renameDurable(partial, final);
     return { dir: final, bytes };
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
