@@ -5,7 +5,7 @@
  */
 import { drain, writeFileAtomic } from "@pythia/core";
 import { integerArgument, integerListArgument, numberArgument, runCli } from "@pythia/core/cli";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -675,6 +675,10 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command("pythia-analyze")
     .description(
       "Pythia's analyses over a training run: memorization, Poisson check, term frequency, gender bias, logit and tuned lens",
+    )
+    .version(
+      (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+        .version,
     )
     .exitOverride();
   for (const command of [

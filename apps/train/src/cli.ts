@@ -5,12 +5,17 @@
  * `@pythia/dataloader`, `@pythia/model` and `@pythia/trainer`; user mistakes print one line.
  */
 import { drain } from "@pythia/core";
-import { integerArgument, numberArgument, runCli } from "@pythia/core/cli";
+import { deprecatedOption, integerArgument, numberArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
 import { parameterCount } from "@pythia/model";
-import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
+import {
+  backendOption,
+  presetArgument,
+  startComputeFromOptions,
+  threadsOption,
+} from "@pythia/model/cli-options";
 import { TokenizerError } from "@pythia/tokenizer";
 import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import {
@@ -37,16 +42,15 @@ const NAME = "pythia-train";
 function buildProgram(version: string): Command {
   const int = (flags: string, description: string) =>
     new Option(flags, description).argParser(integerArgument);
-  return new Command(NAME)
+  const program = new Command(NAME)
     .description(
       "Train a Pythia-shaped GPT-NeoX model: tokenize, train, write Pythia's checkpoint series (step0, step1, step2, step4, …), validate, plot the loss.\nWith no arguments: pythia-14m on the bundled Tiny Shakespeare, about 8 minutes on 2 CPU cores.",
     )
     .version(version)
     .addOption(
-      new Option(
-        "--preset <name>",
-        `a Pythia size, pythia-14m … pythia-12b (default: ${DEFAULTS.preset})`,
-      ).conflicts("neoxConfig"),
+      new Option("--preset <name>", `a Pythia size, pythia-14m … pythia-12b (default: ${DEFAULTS.preset})`)
+        .argParser(presetArgument)
+        .conflicts("neoxConfig"),
     )
     .option(
       "--neox-config <file>",
@@ -82,25 +86,26 @@ function buildProgram(version: string): Command {
     .addOption(
       int("--eval-every <n>", `validate every n steps and at the end (default: ${DEFAULTS.evalEvery})`),
     )
-    .option("--out <dir>", "run directory (default: runs/<model>-<date>-<time>)")
-    .option("--resume", "continue the run in --out from its newest checkpoint, with its settings")
+    .option("--output <dir>", "run directory (default: runs/<model>-<date>-<time>)")
+    .option("--resume", "continue the run in --output from its newest checkpoint, with its settings")
     .addOption(int("--seed <n>", `seed of the weights and the data order (default: ${DEFAULTS.seed})`))
     .addOption(backendOption())
     .addOption(threadsOption())
     .option(
-      "--push-to-hub <repo>",
+      "--repo <org/name>",
       "upload each checkpoint to the Hugging Face Hub as branch step{N} while training (token: HF_TOKEN)",
     )
-    .option("--hub-url <url>", "Hub endpoint for --push-to-hub", "https://huggingface.co")
+    .option("--hub-url <url>", "Hub endpoint for --repo", "https://huggingface.co")
     .option(
       "--export-neox-config <file>",
       "write this run as a GPT-NeoX YAML (python ./deepy.py train.py FILE) and exit without training",
     )
-    .configureOutput({
-      outputError: (message, write) => write(`${NAME}: ${message.replace(/^error: /, "")}`),
-    })
     .exitOverride()
-    .action((options: CliOptions) => trainCommand(options));
+    .action((options: CliOptions & { output?: string; repo?: string }) =>
+      trainCommand({ ...options, out: options.output, pushToHub: options.repo }),
+    );
+  deprecatedOption(program, "--out <dir>", "--output");
+  return deprecatedOption(program, "--push-to-hub <repo>", "--repo");
 }
 
 async function trainCommand(options: CliOptions): Promise<void> {
@@ -113,7 +118,7 @@ async function trainCommand(options: CliOptions): Promise<void> {
     if (existing.length > 0) {
       throw new CliError(
         1,
-        `${plan.out} already holds a run (newest checkpoint step${existing[0]}); continue it with --resume, or choose another --out`,
+        `${plan.out} already holds a run (newest checkpoint step${existing[0]}); continue it with --resume, or choose another --output`,
       );
     }
   }
@@ -158,7 +163,7 @@ async function trainCommand(options: CliOptions): Promise<void> {
   } catch (error) {
     if (controller.signal.aborted) {
       process.stderr.write(
-        `${NAME}: stopped at step ${step}; resume with: ${NAME} --out ${plan.out} --resume\n`,
+        `${NAME}: stopped at step ${step}; resume with: ${NAME} --output ${plan.out} --resume\n`,
       );
       process.exitCode = 130;
       return;

@@ -83,7 +83,7 @@ interface RunJson {
 /** Resolves the options into a plan. Reads `--neox-config` and, with `--resume`, `OUT/run.json`. */
 export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
   if (options.resume && options.out === undefined) {
-    throw new CliError(2, "--resume needs --out DIR, the directory of the run to continue");
+    throw new CliError(2, "--resume needs --output DIR, the directory of the run to continue");
   }
   const previous = options.resume ? readRunJson(options.out as string) : null;
   const neox = options.neoxConfig === undefined ? null : readNeoxConfigFile(options.neoxConfig);

@@ -57,7 +57,7 @@ describe("pythia-data", () => {
       "1234",
       "--num-samples",
       String(numSamples),
-      "--out",
+      "--output",
       out,
     ];
     const { code, stderr } = run(args);
@@ -200,7 +200,7 @@ describe("pythia-data", () => {
     [
       "a missing dataset",
       ["info", "--prefix", "/no/such/data"],
-      /^pythia-data: cannot open \/no\/such\/data\.idx \(ENOENT\)/,
+      /^error: cannot open \/no\/such\/data\.idx \(ENOENT\)/,
       1,
     ],
     [
@@ -264,7 +264,7 @@ describe("pythia-data", () => {
     const { code, stderr } = run(["info", "--prefix", join(dir, "c")]);
     expect(code).toBe(1);
     expect(stderr).toBe(
-      `pythia-data: ${join(dir, "c.idx")}: dtype (byte 17): unknown dtype code 42; valid codes are 1-8\n`,
+      `error: ${join(dir, "c.idx")}: dtype (byte 17): unknown dtype code 42; valid codes are 1-8\n`,
     );
   });
 });
