@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts", "src/preprocess-worker.ts"],
+  entry: ["src/index.ts", "src/cli.ts", "src/preprocess-worker.ts", "src/dedup-worker.ts"],
   format: ["esm"],
   target: "node20",
   platform: "node",

@@ -1,11 +1,11 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts", "src/cli-options.ts"],
+  entry: ["src/index.ts", "src/browser.ts", "src/cli.ts", "src/cli-options.ts"],
   format: ["esm"],
   target: "node20",
   platform: "node",
-  dts: { entry: ["src/index.ts", "src/cli-options.ts"] },
+  dts: { entry: ["src/index.ts", "src/browser.ts", "src/cli-options.ts"] },
   sourcemap: true,
   clean: true,
   splitting: true,

@@ -9,7 +9,7 @@ import { deprecatedOption, integerArgument, numberArgument, runCli } from "@pyth
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
-import { parameterCount } from "@pythia/model";
+import { exportNeoxCheckpoint, parameterCount } from "@pythia/model";
 import {
   backendOption,
   presetArgument,
@@ -98,7 +98,7 @@ function buildProgram(version: string): Command {
     .option("--hub-url <url>", "Hub endpoint for --repo", "https://huggingface.co")
     .option(
       "--export-neox-config <file>",
-      "write this run as a GPT-NeoX YAML (python ./deepy.py train.py FILE) and exit without training",
+      "write this run as a GPT-NeoX YAML (python ./deepy.py train.py FILE) and exit without training; with --resume, also its newest checkpoint as GPT-NeoX weights to continue from",
     )
     .exitOverride()
     .action((options: CliOptions & { output?: string; repo?: string }) =>
@@ -275,12 +275,33 @@ async function exportNeoxConfig(
   signal: AbortSignal,
 ): Promise<void> {
   const data = await prepareData(plan, signal);
-  const yaml = toNeoxTrainingYaml({
+  const saveDir = resolve(plan.out, "neox-checkpoints");
+  let yaml = toNeoxTrainingYaml({
     config,
     dataPrefix: resolve(data.prefix),
     vocabFile: bundledTokenizerPath(),
-    saveDir: resolve(plan.out, "neox-checkpoints"),
+    saveDir,
   });
+  // A run with checkpoints continues in GPT-NeoX from its newest one: its weights go to the folder the
+  // YAML loads from, in the layout of GPT-NeoX's defaults (pipe-parallel-size 0: sequential, one rank),
+  // and GPT-NeoX is told not to look for optimizer or RNG states, which a weights-only export lacks.
+  const [newest] = await completeCheckpoints(plan.out);
+  if (newest !== undefined) {
+    await exportNeoxCheckpoint({
+      checkpoint: join(plan.out, `step${newest}`),
+      out: saveDir,
+      step: newest,
+      layout: "sequential",
+      modelParallel: 1,
+      overwrite: true,
+    });
+    yaml += [
+      `# Continues from ${join(plan.out, `step${newest}`)} (weights only, exported to ${saveDir}/global_step${newest}):`,
+      "no_load_optim: true",
+      "no_load_rng: true",
+      "",
+    ].join("\n");
+  }
   try {
     writeFileSync(file, yaml);
   } catch (error) {
@@ -289,6 +310,11 @@ async function exportNeoxConfig(
   process.stdout.write(
     [
       `${NAME}: wrote ${file}: ${plan.modelName}, ${config.steps} steps of ${config.batchSize} × ${config.seqLength} tokens on ${data.prefix}`,
+      ...(newest === undefined
+        ? []
+        : [
+            `  with the weights of step${newest} as GPT-NeoX checkpoint ${join(saveDir, `global_step${newest}`)}`,
+          ]),
       `  train it with GPT-NeoX + DeepSpeed, from a GPT-NeoX checkout: python ./deepy.py train.py ${resolve(file)}`,
       "",
     ].join("\n"),

@@ -114,6 +114,49 @@ describe("pythia-train", () => {
     expect(result.stderr).not.toMatch(/step \d+: loss/);
   });
 
+  it("--resume --export-neox-config also writes the newest checkpoint as a GPT-NeoX checkpoint to continue from", async () => {
+    expect(first.code, first.stderr).toBe(0);
+    const file = join(root, "continue.yml");
+    const result = run(["--output", out, "--resume", "--export-neox-config", file]);
+    expect(result.code, result.stderr).toBe(0);
+    const saveDir = join(out, "neox-checkpoints");
+    expect(result.stdout).toContain(
+      `with the weights of step6 as GPT-NeoX checkpoint ${join(saveDir, "global_step6")}`,
+    );
+    const yaml = parseYaml(readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(yaml).toMatchObject({ load: saveDir, save: saveDir, no_load_optim: true, no_load_rng: true });
+    expect(readFileSync(join(saveDir, "latest"), "utf8")).toBe("global_step6");
+    expect(readdirSync(join(saveDir, "global_step6")).sort()).toEqual([
+      "configs",
+      "mp_rank_00_model_states.pt",
+    ]);
+    // GPT-NeoX's converter (as pythia-model import-neox) turns it back into exactly the step6 weights:
+    // the same tensors, written by the same safetensors writer, give the same bytes.
+    const modelCli = fileURLToPath(new URL("../../../packages/model/dist/cli.js", import.meta.url));
+    const back = join(root, "back");
+    const imported = spawnSync(
+      process.execPath,
+      [
+        modelCli,
+        "import-neox",
+        "--checkpoint",
+        saveDir,
+        "--config",
+        file,
+        "--output",
+        back,
+        "--no-tokenizer",
+      ],
+      { encoding: "utf8", env },
+    );
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(
+      readFileSync(join(back, "model.safetensors")).equals(
+        readFileSync(join(out, "step6/model.safetensors")),
+      ),
+    ).toBe(true);
+  });
+
   it("refuses to overwrite a run without --resume", () => {
     expectOneLineError(run(tinyArgs(out)), 1, "already holds a run (newest checkpoint step6)");
   });

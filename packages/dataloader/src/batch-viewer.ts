@@ -10,8 +10,37 @@ export interface PreshuffledBatchParams {
   step: number;
   /** Rows per batch (1024 for Pythia). */
   batchSize: number;
-  /** Tokens per training input; rows hold one more (the shifted label). @default 2048 */
+  /**
+   * Tokens per training input; rows hold one more (the shifted label). Default: the items' length
+   * minus one when every item of the `.idx` has the same length (Pythia's files: 2049), else 2048.
+   * A value that disagrees with such uniform items is refused.
+   */
   seqLength?: number;
+}
+
+/**
+ * The row length of a pre-shuffled dataset: the items' length when the `.idx` has two or more items,
+ * all of the same length (Pythia's pre-shuffled files hold rows of 2049 tokens as items), else
+ * `seqLength + 1` (2049 by default). Throws when `seqLength` disagrees with uniform items.
+ */
+export function preshuffledRowLength(dataset: IndexedDataset, seqLength?: number): number {
+  const sizes = dataset.sizes;
+  const first = sizes[0];
+  // One item says nothing about rows (a single document read as a token stream): need two or more.
+  let uniform = first !== undefined && sizes.length >= 2;
+  for (let i = 1; uniform && i < sizes.length; i++) {
+    uniform = sizes[i] === first;
+  }
+  if (!uniform || first === undefined) {
+    return (seqLength ?? 2048) + 1;
+  }
+  if (seqLength !== undefined && seqLength + 1 !== first) {
+    throw new DataloaderError(
+      "DATASET_INPUT",
+      `${dataset.prefix}.idx: every item holds ${first} tokens, so rows are ${first} tokens (seq length ${first - 1}), but the seq length asked for is ${seqLength}; leave it out or pass ${first - 1}`,
+    );
+  }
+  return first;
 }
 
 /**
@@ -21,7 +50,7 @@ export interface PreshuffledBatchParams {
  */
 export function preshuffledBatch(params: PreshuffledBatchParams): Int32Array {
   const { dataset, step, batchSize } = params;
-  const rowLength = (params.seqLength ?? 2048) + 1;
+  const rowLength = preshuffledRowLength(dataset, params.seqLength);
   checkStep(step, batchSize);
   const rows = Math.floor(dataset.tokenCount / rowLength);
   const first = step * batchSize;

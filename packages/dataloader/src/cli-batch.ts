@@ -1,7 +1,7 @@
 import type { Tokenizer } from "@pythia/tokenizer";
 import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
 import { Command, Option } from "commander";
-import { batchRows, indexMapBatch, preshuffledBatch } from "./batch-viewer.js";
+import { batchRows, indexMapBatch, preshuffledBatch, preshuffledRowLength } from "./batch-viewer.js";
 import { integer } from "./cli-options.js";
 import { indexMapOptions, openOrder } from "./cli-samples.js";
 import { DataloaderError } from "./errors.js";
@@ -11,7 +11,7 @@ interface BatchOptions {
   prefix: string;
   step: number;
   batchSize: number;
-  seqLength: number;
+  seqLength?: number;
   decode?: boolean;
   json?: boolean;
   tokenizer?: string;
@@ -40,7 +40,10 @@ export function batchCommand(): Command {
         .makeOptionMandatory(),
     )
     .addOption(
-      new Option("--seq-length <n>", "tokens per sequence minus one").argParser(integer).default(2048),
+      new Option(
+        "--seq-length <n>",
+        "tokens per sequence minus one (pre-shuffled files: default and check from the .idx item length; GPT2Dataset order: default 2048)",
+      ).argParser(integer),
     )
     .option("--decode", "print text instead of ids")
     .option("--json", 'print {"step": K, "sequences": [[ids...], ...]} (and "texts" with --decode)')
@@ -56,11 +59,18 @@ export function batchCommand(): Command {
         "--seed and --num-samples go together (GPT2Dataset order); leave both out for pre-shuffled files",
       );
     }
-    const rowLength = options.seqLength + 1;
+    let rowLength: number;
     let batch: Int32Array;
     let source: string;
     if (options.seed !== undefined && options.numSamples !== undefined) {
-      const { order } = openOrder({ ...options, seed: options.seed, numSamples: options.numSamples });
+      const seqLength = options.seqLength ?? 2048;
+      rowLength = seqLength + 1;
+      const { order } = openOrder({
+        ...options,
+        seqLength,
+        seed: options.seed,
+        numSamples: options.numSamples,
+      });
       try {
         batch = indexMapBatch({ dataset: order, step: options.step, batchSize: options.batchSize });
       } finally {
@@ -70,6 +80,7 @@ export function batchCommand(): Command {
     } else {
       const dataset = IndexedDataset.open(options.prefix);
       try {
+        rowLength = preshuffledRowLength(dataset, options.seqLength);
         batch = preshuffledBatch({
           dataset,
           step: options.step,

@@ -9,8 +9,10 @@ import { readFileSync } from "node:fs";
 import { TokenizerError } from "@pythia/tokenizer";
 import { Command } from "commander";
 import { batchCommand } from "./cli-batch.js";
+import { dedupCommand } from "./cli-dedup.js";
 import { dtypeOption, integer } from "./cli-options.js";
 import { preprocessCommand } from "./cli-preprocess.js";
+import { unshardCommand } from "./cli-unshard.js";
 import { samplesCommand } from "./cli-samples.js";
 import { datasetInfo } from "./dataset-info.js";
 import type { DtypeName } from "./dtype.js";
@@ -126,6 +128,8 @@ function createProgram(): Command {
   program.addCommand(samplesCommand());
   program.addCommand(batchCommand());
   program.addCommand(preprocessCommand());
+  program.addCommand(unshardCommand());
+  program.addCommand(dedupCommand());
   for (const command of program.commands) {
     command.exitOverride().showHelpAfterError();
   }

@@ -112,7 +112,8 @@ async function* readBytes(params: ReadDocumentsParams): AsyncGenerator<Uint8Arra
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined && code !== "ABORT_ERR") {
+    // A string code is a file-system error; an abort (DOMException, numeric code 20) passes through.
+    if (typeof code === "string" && code !== "ABORT_ERR") {
       throw new DataloaderError("DATASET_IO", `cannot read ${params.file} (${code})`, { cause: error });
     }
     throw error;

@@ -33,7 +33,7 @@ export interface VerifyParams extends HubConnection {
 export interface RevisionReport extends RevisionCheck {
   step: number;
   commit: string;
-  /** sha256 of the weights (`*.safetensors` except `optimizer.safetensors`), by path. */
+  /** sha256 of the weights a loader reads (see `loadedWeightFiles`), by path. */
   weights: Record<string, string>;
 }
 
@@ -56,6 +56,31 @@ export interface VerifyReport {
 }
 
 const WEIGHTS = /(^|\/)(?!optimizer\.)[^/]*\.safetensors$/;
+const SAFETENSORS_SHARD = /^model-\d+-of-\d+\.safetensors$/;
+const TORCH_SHARD = /^pytorch_model-\d+-of-\d+\.bin$/;
+
+/**
+ * The weight files a loader reads from a revision with these files, in transformers' (and
+ * `loadCheckpoint`'s) order: `model.safetensors`, else the shards of `model.safetensors.index.json`,
+ * else `pytorch_model.bin`, else the shards of `pytorch_model.bin.index.json`; for other layouts every
+ * `*.safetensors` but `optimizer.safetensors`. Pythia's revisions come in all four layouts.
+ */
+export function loadedWeightFiles(paths: readonly string[]): string[] {
+  const top = new Set(paths.filter((path) => !path.includes("/")));
+  if (top.has("model.safetensors")) {
+    return ["model.safetensors"];
+  }
+  if (top.has("model.safetensors.index.json")) {
+    return [...top].filter((path) => SAFETENSORS_SHARD.test(path)).sort();
+  }
+  if (top.has("pytorch_model.bin")) {
+    return ["pytorch_model.bin"];
+  }
+  if (top.has("pytorch_model.bin.index.json")) {
+    return [...top].filter((path) => TORCH_SHARD.test(path)).sort();
+  }
+  return paths.filter((path) => WEIGHTS.test(path)).sort();
+}
 
 async function readText(hub: ResolvedConnection, revision: string, path: string): Promise<string | null> {
   try {
@@ -133,8 +158,18 @@ export async function verifyRepo(params: VerifyParams): Promise<VerifyReport> {
             const own = parseCheckpointManifest(text, `${hub.repo}@${branch.revision}/manifest.json`);
             expected = Object.entries(own.files).map(([path, file]) => ({ path, ...file }));
           } else {
-            // No manifest anywhere: at least what from_pretrained needs.
-            expected = ["config.json", "model.safetensors"].map((path) => ({
+            // No manifest anywhere: at least what from_pretrained needs, in whichever layout is there.
+            const present = remote.map((file) => file.path);
+            const weightFiles = loadedWeightFiles(present);
+            const layout = present.includes("model.safetensors.index.json")
+              ? ["model.safetensors.index.json"]
+              : present.includes("pytorch_model.bin.index.json") && !present.includes("pytorch_model.bin")
+                ? ["pytorch_model.bin.index.json"]
+                : [];
+            expected = [
+              "config.json",
+              ...(weightFiles.length > 0 ? [...layout, ...weightFiles] : ["model.safetensors"]),
+            ].map((path) => ({
               path,
               bytes: remote.find((file) => file.path === path)?.size ?? -1,
               sha256: remote.find((file) => file.path === path)?.lfs?.oid ?? "",
@@ -142,9 +177,10 @@ export async function verifyRepo(params: VerifyParams): Promise<VerifyReport> {
           }
         }
         const check = checkRevision(branch.revision, expected, remote);
+        const loaded = new Set(loadedWeightFiles(remote.map((file) => file.path)));
         const weights = Object.fromEntries(
           remote
-            .filter((file) => WEIGHTS.test(file.path))
+            .filter((file) => loaded.has(file.path))
             .map((file) => [file.path, file.lfs?.oid ?? `git:${file.oid}`]),
         );
         return { ...check, step: branch.step, commit: branch.commit, weights };

@@ -251,3 +251,83 @@ describe("verify", () => {
     expect((await verifyRepo(connection(repo))).ok).toBe(true);
   });
 });
+
+describe("the four weight layouts of Pythia's revisions", () => {
+  it("pull lays out each layout in the cache, and verify reports revisions that duplicate another's weights", async () => {
+    const { createBranch, createRepo, uploadFiles } = await import("@huggingface/hub");
+    const repo = repoName();
+    const auth = { repo, hubUrl, accessToken: TOKEN };
+    await createRepo({ ...auth });
+    const bytes = (seed: number, length = 4096) =>
+      new Blob([Uint8Array.from({ length }, (_, i) => (i * 31 + seed * 97) % 251)]);
+    const config = new Blob([JSON.stringify({ model_type: "gpt_neox" })]);
+    const index = (shards: string[]) =>
+      new Blob([
+        JSON.stringify({ metadata: { total_size: 8192 }, weight_map: { a: shards[0], b: shards[1] } }),
+      ]);
+    const layouts: Record<string, Array<{ path: string; content: Blob }>> = {
+      step1000: [{ path: "pytorch_model.bin", content: bytes(1) }],
+      step2000: [
+        { path: "pytorch_model-00001-of-00002.bin", content: bytes(2) },
+        { path: "pytorch_model-00002-of-00002.bin", content: bytes(3) },
+        {
+          path: "pytorch_model.bin.index.json",
+          content: index(["pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin"]),
+        },
+      ],
+      step3000: [
+        { path: "model.safetensors", content: bytes(4) },
+        { path: "pytorch_model.bin", content: bytes(5) },
+      ],
+      step4000: [
+        { path: "model-00001-of-00002.safetensors", content: bytes(6) },
+        { path: "model-00002-of-00002.safetensors", content: bytes(7) },
+        {
+          path: "model.safetensors.index.json",
+          content: index(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]),
+        },
+      ],
+      // Pythia's bug (EleutherAI/pythia#195, #205): a later branch serving an earlier one's weights.
+      step5000: [{ path: "pytorch_model.bin", content: bytes(1) }],
+    };
+    for (const [branch, files] of Object.entries(layouts)) {
+      await createBranch({ ...auth, branch, empty: true });
+      await uploadFiles({
+        ...auth,
+        branch,
+        files: [{ path: "config.json", content: config }, ...files],
+        useXet: false,
+      });
+    }
+
+    const cacheDir = mkdtempSync(join(tmpdir(), "layouts-"));
+    const pulled = await pull({ ...connection(repo), revisions: Object.keys(layouts), cacheDir });
+    for (const revision of pulled) {
+      const tree = readTree(revision.dir);
+      expect([...tree.keys()].sort(), revision.revision).toEqual(
+        ["config.json", ...layouts[revision.revision]!.map((file) => file.path)].sort(),
+      );
+      for (const file of layouts[revision.revision]!) {
+        expect(tree.get(file.path)!.equals(Buffer.from(await file.content.arrayBuffer())), file.path).toBe(
+          true,
+        );
+      }
+    }
+
+    const report = await verifyRepo(connection(repo));
+    expect(
+      report.revisions.map((revision) => [revision.revision, revision.ok, Object.keys(revision.weights)]),
+    ).toEqual([
+      ["step1000", true, ["pytorch_model.bin"]],
+      ["step2000", true, ["pytorch_model-00001-of-00002.bin", "pytorch_model-00002-of-00002.bin"]],
+      ["step3000", true, ["model.safetensors"]],
+      ["step4000", true, ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]],
+      ["step5000", true, ["pytorch_model.bin"]],
+    ]);
+    expect(report.duplicateWeights).toEqual([
+      { sha256: expect.stringMatching(/^[0-9a-f]{64}$/), revisions: ["step1000", "step5000"] },
+    ]);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.stringMatching(/^step1000, step5000: byte-identical weights/)]);
+  });
+});

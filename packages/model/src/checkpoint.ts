@@ -6,11 +6,15 @@ import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import { fromHfConfig, toHfConfig } from "./config-convert.js";
 import { ModelError } from "./model-errors.js";
 import { GPTNeoXModel } from "./model.js";
-import { loadCheckpointTensors, writeSafetensors, writeShardedSafetensors } from "./safetensors.js";
+import { writeSafetensors, writeShardedSafetensors } from "./safetensors.js";
+import { loadWeightTensors } from "./weight-files.js";
 
 /** Parameters of `loadCheckpoint`. */
 export interface LoadCheckpointParams {
-  /** A Hugging Face snapshot directory: `config.json` plus `model.safetensors` (or shards + index). */
+  /**
+   * A Hugging Face snapshot directory: `config.json` plus `model.safetensors` (or shards + index), or
+   * `pytorch_model.bin` (or shards + index); see `loadWeightTensors` for the order.
+   */
   dir: string;
   /** Create trainable variables. @default true */
   trainable?: boolean;
@@ -37,7 +41,7 @@ export async function loadCheckpoint(params: LoadCheckpointParams): Promise<GPTN
     throw new ModelError("CONFIG_FORMAT", `${configPath}: not valid JSON (${(error as Error).message})`);
   }
   const config = fromHfConfig(json, configPath);
-  const { tensors } = await loadCheckpointTensors(params.dir);
+  const { tensors } = await loadWeightTensors(params.dir);
   return GPTNeoXModel.fromTensors({
     config,
     tensors,

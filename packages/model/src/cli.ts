@@ -16,6 +16,7 @@ import { initCompute } from "./compute.js";
 import { nextTokenLoss } from "./gpt-neox.js";
 import { ModelError } from "./model-errors.js";
 import { writeSafetensors } from "./safetensors.js";
+import { exportNeoxCommand, importNeoxCommand } from "./neox-commands.js";
 
 async function startCompute(options: { backend?: string; threads?: number }): Promise<void> {
   await startComputeFromOptions({
@@ -46,7 +47,10 @@ function readTokens(path: string): number[][] {
 function logitsCommand(): Command {
   const command = new Command("logits")
     .description("write float32 logits [B,T,V] and the mean next-token loss (HF's definition) as safetensors")
-    .requiredOption("--checkpoint <dir>", "HF checkpoint directory (config.json + model.safetensors)")
+    .requiredOption(
+      "--checkpoint <dir>",
+      "HF checkpoint directory (config.json + model.safetensors or pytorch_model.bin, or their shards)",
+    )
     .requiredOption("--tokens <file>", 'tokens.json: {"input_ids": [[...], ...]} or [[...], ...]')
     .requiredOption("--output <file>", "output .safetensors (tensors logits and loss)")
     .addOption(backendOption())
@@ -193,11 +197,17 @@ async function main(): Promise<void> {
     version: string;
   };
   const program = new Command("pythia-model")
-    .description("GPT-NeoX (Pythia) checkpoints: logits, info, generation")
+    .description("GPT-NeoX (Pythia) checkpoints: logits, info, generation, GPT-NeoX import/export")
     .version(manifest.version)
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [logitsCommand(), infoCommand(), generateCommand()]) {
+  for (const command of [
+    logitsCommand(),
+    infoCommand(),
+    generateCommand(),
+    importNeoxCommand(),
+    exportNeoxCommand(),
+  ]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
   await runCli({ name: "pythia-model", program, isUserError: (error) => TokenizerError.isInstance(error) });

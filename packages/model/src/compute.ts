@@ -6,7 +6,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./model-errors.js";
 import { registerWasmFallbackKernels } from "./wasm-fallback-kernels.js";
-import { startWasm } from "./wasm-threads.js";
 import { startWebGPU, WebGPUUnavailable, type WebGPUAdapterReport } from "./webgpu-start.js";
 
 export { takeWebGPUErrors, type WebGPUAdapterReport } from "./webgpu-start.js";
@@ -84,7 +83,7 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
       let wasm: ComputeInfo["wasm"];
       let webgpu: WebGPUAdapterReport | undefined;
       if (backend === "wasm") {
-        const started = await startWasm(threads);
+        const started = await startWasmBackend(threads);
         wasm = { simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"), ...started };
       } else if (backend === "webgpu") {
         webgpu = await startWebGPU({ allowSoftware: requested === "webgpu" });
@@ -124,6 +123,23 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
     "BACKEND",
     `no tfjs backend could start: ${skipped.map((s) => `${s.backend}: ${s.reason}`).join("; ")}`,
   );
+}
+
+/**
+ * Starts the wasm backend: in Node through `wasm-threads.ts` (which can start tfjs' multi-threaded build),
+ * loaded only there so that a browser bundle carries no Node built-ins; in a browser, tfjs' own start.
+ */
+async function startWasmBackend(threads: number): Promise<{ threads: number; threadsFallback?: string }> {
+  if (typeof process !== "undefined" && process.versions?.node !== undefined) {
+    const { startWasm } = await import("./wasm-threads.js");
+    return startWasm(threads);
+  }
+  const wasm = await import("@tensorflow/tfjs-backend-wasm");
+  if (!(await tf.setBackend("wasm"))) {
+    throw new Error('tf.setBackend("wasm") returned false');
+  }
+  await tf.ready();
+  return { threads: wasm.getThreadsCount() };
 }
 
 /** The backend selected by the last `initCompute`, or `null` before it ran. */

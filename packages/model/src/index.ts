@@ -12,3 +12,7 @@ export * from "./safetensors.js";
 export * from "./checkpoint.js";
 export * from "./generate.js";
 export * from "./swiftshader.js";
+export * from "./weight-files.js";
+export * from "./neox-checkpoint-layout.js";
+export * from "./import-neox.js";
+export * from "./export-neox.js";

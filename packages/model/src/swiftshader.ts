@@ -22,3 +22,25 @@ export function findVulkanIcdForTests(): string | null {
   }
   return KNOWN_ICD_FILES.find((path) => existsSync(path)) ?? null;
 }
+
+/**
+ * The vitest settings of a WebGPU suite: its files and the Vulkan driver to use, or no files and a
+ * warning where no driver is found; under `CI=true` a missing driver throws instead (CI must not skip).
+ */
+export function webgpuSuite(include: string[]): {
+  include: string[];
+  env: Record<string, string>;
+  passWithNoTests: boolean;
+} {
+  const icd = findVulkanIcdForTests();
+  if (icd === null) {
+    const message =
+      "no Vulkan driver for the WebGPU tests: apt-get install chromium libvulkan1, or set VK_ICD_FILENAMES";
+    if (process.env.CI === "true") {
+      throw new Error(message);
+    }
+    console.warn(`skipping the WebGPU suite: ${message}`);
+    return { include: [], env: {}, passWithNoTests: true };
+  }
+  return { include, env: { VK_ICD_FILENAMES: icd }, passWithNoTests: true };
+}

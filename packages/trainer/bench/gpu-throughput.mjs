@@ -9,8 +9,11 @@
 //   --only=14m,70m,160m,410m              Pythia presets (default all four)
 //   --batch=8 --seq=2048                  shape of a step (default 8 × 2048, the micro-batch Pythia ran per GPU)
 //   --runs=5                              timed steps after one warm-up (median reported)
+//   --skip-train                          forward only (e.g. --only=1b,1.4b: models past the wasm heap's 4 GiB)
 //   --pytorch                             also run bench/pytorch_reference.py (CUDA) on the same shapes
 //   --json=FILE                           write the rows as JSON
+//   --allow-software                      measure on a software adapter (SwiftShader) too; without it
+//                                         the script says so and exits, as SwiftShader runs at ~1 GFLOP/s
 //
 // Method. Random init (seed 1234), random ids. forward: `model.forward(ids)`, synchronised by reading
 // one logit back. training: loss + gradients of every parameter, gradient clipping (norm 1.0) and the
@@ -44,6 +47,13 @@ const info = await initCompute({ backend });
 console.log(
   `backend ${info.backend}${info.webgpu ? ` on ${info.webgpu.vendor} ${info.webgpu.architecture} (${info.webgpu.description})${info.webgpu.software ? " [software]" : ""}` : ""}`,
 );
+
+if (info.webgpu?.software && !args.has("allow-software")) {
+  console.log(
+    "only a software WebGPU adapter here: nothing to measure (pass --allow-software to time it anyway)",
+  );
+  process.exit(0);
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -86,15 +96,17 @@ for (const name of only) {
     await first.data();
     tf.dispose([ids, logits, first]);
   });
-  const trainSeconds = await time(async () => {
-    const ids = tf.tensor2d(idsData, [batch, seq], "int32");
-    const { value, grads } = tf.variableGrads(() => model.loss(ids).loss, Object.values(variables));
-    const byName = Object.fromEntries(Object.entries(variables).map(([n, v]) => [n, grads[v.name]]));
-    const { norm, coef } = clipCoefficient(byName, 1.0);
-    optimizer.apply(variables, byName, 1e-4, () => true, coef);
-    await value.data();
-    tf.dispose([ids, value, norm, coef, ...Object.values(grads)]);
-  });
+  const trainSeconds = args.has("skip-train")
+    ? Number.NaN
+    : await time(async () => {
+        const ids = tf.tensor2d(idsData, [batch, seq], "int32");
+        const { value, grads } = tf.variableGrads(() => model.loss(ids).loss, Object.values(variables));
+        const byName = Object.fromEntries(Object.entries(variables).map(([n, v]) => [n, grads[v.name]]));
+        const { norm, coef } = clipCoefficient(byName, 1.0);
+        optimizer.apply(variables, byName, 1e-4, () => true, coef);
+        await value.data();
+        tf.dispose([ids, value, norm, coef, ...Object.values(grads)]);
+      });
   const memory = tf.memory();
   const row = {
     model: name,

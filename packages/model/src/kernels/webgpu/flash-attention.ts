@@ -42,6 +42,16 @@ function prologue(hs: number): string {
     }`;
 }
 
+/** WGSL: keys and values `k0 … k0 + TILE − 1` of head `bh` into workgroup memory (`Ks`, `Vs`), all threads. */
+const LOAD_KEY_TILE = `
+    fn loadKeyTile(bh: i32, k0: i32) {
+      for (var e = i32(localIndex); e < TILE * HS; e += ROWS) {
+        let j = k0 + e / HS;
+        let d = e % HS;
+        if (j < uniforms.T) { Ks[e] = QKV[kAt(bh, j) + d]; Vs[e] = QKV[vAt(bh, j) + d]; }
+      }
+    }`;
+
 /** Output: O `[B, T, C]` followed by L `[BH, T]`, flat. */
 function forwardProgram(BH: number, T: number, C: number, hs: number): WgslProgram {
   const tile = tileRows(2 * hs);
@@ -59,6 +69,7 @@ function forwardProgram(BH: number, T: number, C: number, hs: number): WgslProgr
       var<workgroup> Ks: array<f32, ${tile * hs}>;
       var<workgroup> Vs: array<f32, ${tile * hs}>;
       var<workgroup> keyLimit: i32;
+      ${LOAD_KEY_TILE}
       fn main() {
         let bh = i32(workgroupId.y);
         let i = i32(workgroupId.x) * ROWS + i32(localIndex);
@@ -73,11 +84,7 @@ function forwardProgram(BH: number, T: number, C: number, hs: number): WgslProgr
         if (localIndex == 0u) { keyLimit = min(i32(workgroupId.x) * ROWS + ROWS, uniforms.T); }
         let limit = workgroupUniformLoad(&keyLimit); // keys < limit are visible to some row here
         for (var k0 = 0; k0 < limit; k0 += TILE) {
-          for (var e = i32(localIndex); e < TILE * HS; e += ROWS) {
-            let j = k0 + e / HS;
-            let d = e % HS;
-            if (j < uniforms.T) { Ks[e] = QKV[kAt(bh, j) + d]; Vs[e] = QKV[vAt(bh, j) + d]; }
-          }
+          loadKeyTile(bh, k0);
           workgroupBarrier();
           if (inRange) {
             let end = min(TILE, i - k0 + 1); // causal: key j ≤ query i
@@ -120,6 +127,7 @@ function dqProgram(BH: number, T: number, hs: number): WgslProgram {
       var<workgroup> Ks: array<f32, ${tile * hs}>;
       var<workgroup> Vs: array<f32, ${tile * hs}>;
       var<workgroup> keyLimit: i32;
+      ${LOAD_KEY_TILE}
       fn main() {
         let bh = i32(workgroupId.y);
         let i = i32(workgroupId.x) * ROWS + i32(localIndex);
@@ -140,11 +148,7 @@ function dqProgram(BH: number, T: number, hs: number): WgslProgram {
         if (localIndex == 0u) { keyLimit = min(i32(workgroupId.x) * ROWS + ROWS, uniforms.T); }
         let limit = workgroupUniformLoad(&keyLimit);
         for (var k0 = 0; k0 < limit; k0 += TILE) {
-          for (var e = i32(localIndex); e < TILE * HS; e += ROWS) {
-            let j = k0 + e / HS;
-            let d = e % HS;
-            if (j < uniforms.T) { Ks[e] = QKV[kAt(bh, j) + d]; Vs[e] = QKV[vAt(bh, j) + d]; }
-          }
+          loadKeyTile(bh, k0);
           workgroupBarrier();
           if (inRange) {
             let end = min(TILE, i - k0 + 1);
