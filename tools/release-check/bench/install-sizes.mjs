@@ -25,7 +25,10 @@ const packs = mkdtempSync(join(tmpdir(), "pythia-sizes-packs-"));
 const tarballs = new Map();
 for (const pkg of packages) {
   const before = new Set(readdirSync(packs));
-  execFileSync("npx", ["-y", "pnpm@12.4.2", "pack", "--pack-destination", packs], { cwd: pkg.dir, stdio: "ignore" });
+  execFileSync("npx", ["-y", "pnpm@12.4.2", "pack", "--pack-destination", packs], {
+    cwd: pkg.dir,
+    stdio: "ignore",
+  });
   const made = readdirSync(packs).find((name) => !before.has(name));
   tarballs.set(pkg.manifest.name, join(packs, made));
 }
@@ -55,14 +58,21 @@ function install(names) {
   const started = performance.now();
   execFileSync(
     "npm",
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", ...names.map((n) => tarballs.get(n))],
+    [
+      "install",
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      ...names.map((n) => tarballs.get(n)),
+    ],
     { cwd: dir, stdio: "ignore" },
   );
   const seconds = (performance.now() - started) / 1000;
   const bytes = duBytes(join(dir, "node_modules"));
-  const count = execFileSync("npm", ["ls", "--all", "--parseable"], { cwd: dir, encoding: "utf8" })
-    .trim()
-    .split("\n").length - 1;
+  const count =
+    execFileSync("npm", ["ls", "--all", "--parseable"], { cwd: dir, encoding: "utf8" }).trim().split("\n")
+      .length - 1;
   rmSync(dir, { recursive: true, force: true });
   return { bytes, count, seconds };
 }
@@ -74,7 +84,9 @@ for (const pkg of packages.sort((a, b) => a.manifest.name.localeCompare(b.manife
   const name = pkg.manifest.name;
   const result = install([...closure(name)]);
   const tarball = statSync(tarballs.get(name)).size;
-  console.log(`| \`${name}\` alone | ${(tarball / 1e3).toFixed(0)} | ${mb(result.bytes)} | ${result.count} |`);
+  console.log(
+    `| \`${name}\` alone | ${(tarball / 1e3).toFixed(0)} | ${mb(result.bytes)} | ${result.count} |`,
+  );
 }
 const all = install(packages.map((pkg) => pkg.manifest.name));
 console.log(`| all ${packages.length} packages | | ${mb(all.bytes)} | ${all.count} |`);
