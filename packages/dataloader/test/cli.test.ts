@@ -213,7 +213,7 @@ describe("pythia-data", () => {
       "a lone --seed",
       ["batch", "--prefix", fixturePrefix, "--step", "0", "--batch-size", "1", "--seed", "1"],
       /--seed and --num-samples go together/,
-      1,
+      2,
     ],
     [
       "a non-integer option",
