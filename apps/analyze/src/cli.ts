@@ -4,13 +4,7 @@
  * and plots. Thin wiring over the library; user mistakes print one line (exit 1, usage: exit 2).
  */
 import { drain, writeFileAtomic } from "@pythia/core";
-import {
-  deprecatedOption,
-  integerArgument,
-  integerListArgument,
-  numberArgument,
-  runCli,
-} from "@pythia/core/cli";
+import { integerArgument, integerListArgument, numberArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
@@ -109,17 +103,17 @@ function trainLosses(runDir: string): Array<readonly [number, number]> {
     .map((line) => [line.step, line.loss] as const);
 }
 
-/** Every step must be a checkpoint of the series, checked before hours of work (`--checkpoint-steps`). */
+/** Every step must be a checkpoint of the series, checked before hours of work (`--steps`). */
 function checkSteps(run: CheckpointSeries, steps: readonly number[]): void {
   const missing = steps.filter((step) => !run.checkpointSteps.includes(step));
   if (missing.length > 0) {
     throw new AnalysisError(
       "INPUT",
-      `--checkpoint-steps: ${run.dir} has no checkpoint ${missing.map((step) => `step${step}`).join(", ")} (it has ${run.checkpointSteps.join(", ")})`,
+      `--steps: ${run.dir} has no checkpoint ${missing.map((step) => `step${step}`).join(", ")} (it has ${run.checkpointSteps.join(", ")})`,
     );
   }
   if (steps.some((step, i) => i > 0 && step <= (steps[i - 1] as number))) {
-    throw new AnalysisError("INPUT", `--checkpoint-steps must ascend, got ${steps.join(", ")}`);
+    throw new AnalysisError("INPUT", `--steps must ascend, got ${steps.join(", ")}`);
   }
 }
 
@@ -132,9 +126,9 @@ function memorizationCommand(): Command {
     .description(
       "memorization scores of training sequences at each checkpoint (k = 32 prompt, ℓ = 32 greedy)",
     )
-    .requiredOption("--output <dir>", "output directory (scores files are resumable)")
+    .requiredOption("--out <dir>", "output directory (scores files are resumable)")
     .option(
-      "--checkpoint-steps <list>",
+      "--steps <list>",
       "checkpoint steps, comma-separated (default: all after step 0)",
       integerListArgument,
     )
@@ -145,15 +139,15 @@ function memorizationCommand(): Command {
     .option("--batch-size <n>", "sequences per generation batch", integerArgument, 16)
     .action(async (options) => {
       const run = await openSeries(options);
-      mkdirSync(options.output, { recursive: true });
+      mkdirSync(options.out, { recursive: true });
       try {
         await startCompute(options);
         const iterator = memorizeCheckpointsIter({
           run,
-          steps: options.checkpointSteps,
+          steps: options.steps,
           start: options.start,
           count: options.count,
-          outDir: options.output,
+          outDir: options.out,
           promptLength: options.promptLength,
           continuationLength: options.continuationLength,
           batchSize: options.batchSize,
@@ -177,11 +171,8 @@ function memorizationCommand(): Command {
             }
           }
         });
-        const path = writeJson(options.output, "memorization.json", { run: options.run, checkpoints });
-        const plot = await writePlot(
-          join(options.output, "memorization"),
-          memorizationByStepSvg(checkpoints),
-        );
+        const path = writeJson(options.out, "memorization.json", { run: options.run, checkpoints });
+        const plot = await writePlot(join(options.out, "memorization"), memorizationByStepSvg(checkpoints));
         log(`wrote ${path}, ${plot.svg}`);
       } finally {
         run.close();
@@ -193,7 +184,7 @@ function poissonCommand(): Command {
   return new Command("poisson")
     .description("Poisson point-process check of a memorization scores file, with a Q-Q plot")
     .requiredOption("--scores <file>", "a scores file written by memorization")
-    .requiredOption("--output <dir>", "output directory")
+    .requiredOption("--out <dir>", "output directory")
     .option("--bin-size <n>", "sequences per bin", integerArgument, 512)
     .option("--alpha <p>", "significance level, in (0, 1)", numberArgument, 0.05)
     .action(async (options) => {
@@ -203,12 +194,12 @@ function poissonCommand(): Command {
         binSize: options.binSize,
         alpha: options.alpha,
       });
-      const path = writeJson(options.output, "poisson.json", {
+      const path = writeJson(options.out, "poisson.json", {
         scores: options.scores,
         start: scores.start,
         ...result,
       });
-      const plot = await writePlot(join(options.output, "poisson-qq"), poissonQqSvg(result));
+      const plot = await writePlot(join(options.out, "poisson-qq"), poissonQqSvg(result));
       log(
         `λ̂ = ${result.lambda.toFixed(4)}, ${result.accepted ? "Poisson accepted" : "Poisson rejected"}; wrote ${path}, ${plot.svg}${plot.png ? `, ${plot.png}` : ""}`,
       );
@@ -218,8 +209,8 @@ function poissonCommand(): Command {
 function termFrequencyCommand(): Command {
   return withSeries(new Command("term-frequency"), true)
     .description("operand frequencies as of each checkpoint and arithmetic accuracy vs frequency")
-    .requiredOption("--output <dir>", "output directory (counts are cached there: a rerun resumes)")
-    .option("--checkpoint-steps <list>", "checkpoint steps (default: all after step 0)", integerListArgument)
+    .requiredOption("--out <dir>", "output directory (counts are cached there: a rerun resumes)")
+    .option("--steps <list>", "checkpoint steps (default: all after step 0)", integerListArgument)
     .addOption(new Option("--operations <list>", "arithmetic operations").default("multiplication,addition"))
     .option("--shots <list>", "k-shot settings", integerListArgument, [0, 2, 4, 8, 16])
     .option(
@@ -244,7 +235,7 @@ function termFrequencyCommand(): Command {
       const run = await openSeries(options);
       await startCompute(options);
       const tokenizer = await loadPileTokenizer();
-      const steps: number[] = options.checkpointSteps ?? run.checkpointSteps.filter((step) => step > 0);
+      const steps: number[] = options.steps ?? run.checkpointSteps.filter((step) => step > 0);
       checkSteps(run, steps);
       const limit: number | undefined = options.limit;
       const x1Values = Array.from({ length: Math.min(100, limit ?? 100) }, (_, i) => i);
@@ -257,7 +248,7 @@ function termFrequencyCommand(): Command {
           workers: options.workers,
           keys: new Set(x1Values.map(String)),
           options: { timeUnits: options.timeUnits },
-          cacheDir: join(options.output, "counts"),
+          cacheDir: join(options.out, "counts"),
           source: JSON.stringify({
             run: resolve(options.run),
             data: options.data === undefined ? null : resolve(options.data),
@@ -290,7 +281,7 @@ function termFrequencyCommand(): Command {
           checkpoints.push({ step, frequency, tasks });
           log(`step${step}: ${tasks.length} task settings scored`);
         }
-        const path = writeJson(options.output, "term-frequency.json", {
+        const path = writeJson(options.out, "term-frequency.json", {
           run: options.run,
           x1Values,
           docsPerOperand: Math.min(50, limit ?? 50),
@@ -310,7 +301,7 @@ function termFrequencyCommand(): Command {
             };
           });
           const plot = await writePlot(
-            join(options.output, `accuracy-vs-frequency-${operation}`),
+            join(options.out, `accuracy-vs-frequency-${operation}`),
             accuracyFrequencySvg(series, `${operation}, ${shots}-shot: accuracy vs operand frequency`),
           );
           plots.push(plot.svg);
@@ -328,7 +319,7 @@ function interveneCommand(): Command {
       "retrain the last steps of a run with the pronoun swap (he → she, …) into a new run, for gender-bias comparisons",
     )
     .requiredOption("--run <dir>", "the baseline @pythia/trainer run directory (not modified)")
-    .requiredOption("--output <dir>", "the new run directory (a rerun resumes it)")
+    .requiredOption("--out <dir>", "the new run directory (a rerun resumes it)")
     .option(
       "--percent <p>",
       "intervene on the last p% of the steps, from the newest checkpoint at or before that point (Pythia: 7 and 21)",
@@ -349,7 +340,7 @@ function interveneCommand(): Command {
       let logged = false;
       const summary = await interventionRun({
         baseline: options.run,
-        out: options.output,
+        out: options.out,
         percent: options.percent,
         resumeStep: options.resumeStep,
         onEvent: (event) => {
@@ -369,9 +360,9 @@ function interveneCommand(): Command {
           }
         },
       });
-      mkdirSync(join(options.output, "plots"), { recursive: true });
+      mkdirSync(join(options.out, "plots"), { recursive: true });
       const plot = await writePlot(
-        join(options.output, "plots", "loss-vs-baseline"),
+        join(options.out, "plots", "loss-vs-baseline"),
         lineChartSvg({
           title: `Training loss: baseline vs pronoun swap from step ${summary.fromStep}`,
           xName: "step",
@@ -383,14 +374,14 @@ function interveneCommand(): Command {
             },
             {
               name: "intervened",
-              points: trainLosses(options.output).filter(([step]) => step > summary.resumeStep),
+              points: trainLosses(options.out).filter(([step]) => step > summary.resumeStep),
             },
           ],
         }),
       );
       log(`wrote ${plot.svg}`);
       log(
-        `intervened on steps ${summary.fromStep}–${summary.toStep - 1}; compare with: pythia-analyze gender-bias --checkpoint ${join(options.run, `step${summary.steps}`)} --compare ${join(options.output, `step${summary.steps}`)} --data-dir <bias data> --output <dir>`,
+        `intervened on steps ${summary.fromStep}–${summary.toStep - 1}; compare with: pythia-analyze gender-bias --checkpoint ${join(options.run, `step${summary.steps}`)} --compare ${join(options.out, `step${summary.steps}`)} --data-dir <bias data> --out <dir>`,
       );
     });
 }
@@ -405,12 +396,12 @@ function genderBiasCommand(): Command {
     .option("--run <dir>", "a baseline run: evaluate its checkpoints (instead of --checkpoint)")
     .option("--compare-run <dir>", "the intervened run (pythia-analyze intervene) to evaluate beside --run")
     .option(
-      "--checkpoint-steps <list>",
+      "--steps <list>",
       "with --run: checkpoint steps (default: those of the intervention window)",
       integerListArgument,
     )
     .requiredOption("--data-dir <dir>", "the shared bias data directory (crows-pairs/, winobias/)")
-    .requiredOption("--output <dir>", "output directory")
+    .requiredOption("--out <dir>", "output directory")
     .option("--limit <n>", "items per WinoBias subset and CrowS pairs at most", integerArgument)
     .action(async (options) => {
       if ((options.checkpoint === undefined) === (options.run === undefined)) {
@@ -444,7 +435,7 @@ function genderBiasCommand(): Command {
       }
       const before = await evaluate(options.checkpoint);
       if (options.compare === undefined) {
-        const path = writeJson(options.output, "gender-bias.json", {
+        const path = writeJson(options.out, "gender-bias.json", {
           checkpoint: options.checkpoint,
           ...before,
         });
@@ -454,25 +445,25 @@ function genderBiasCommand(): Command {
         return;
       }
       const report = genderBiasReport(before, await evaluate(options.compare));
-      const path = writeJson(options.output, "gender-bias-report.json", {
+      const path = writeJson(options.out, "gender-bias-report.json", {
         baseline: options.checkpoint,
         intervened: options.compare,
         ...report,
       });
-      const plot = await writePlot(join(options.output, "gender-bias-report"), genderBiasReportSvg(report));
+      const plot = await writePlot(join(options.out, "gender-bias-report"), genderBiasReportSvg(report));
       log(`WinoBias bias change ${report.change.winobiasBias.toFixed(4)}; wrote ${path}, ${plot.svg}`);
     });
 }
 
 /** Both runs at each shared checkpoint of the intervention window, as Pythia reports 134000…143000. */
 async function genderBiasSeries(
-  options: { run: string; compareRun: string; checkpointSteps?: number[]; output: string },
+  options: { run: string; compareRun: string; steps?: number[]; out: string },
   evaluate: (dir: string) => Promise<GenderBiasResult>,
 ): Promise<void> {
   const baseline = await completeCheckpoints(options.run);
   const intervened = new Set(await completeCheckpoints(options.compareRun));
   const shared = baseline.filter((step) => intervened.has(step)).sort((a, b) => a - b);
-  const steps = options.checkpointSteps ?? shared;
+  const steps = options.steps ?? shared;
   const missing = steps.filter((step) => !shared.includes(step));
   if (steps.length === 0 || missing.length > 0) {
     throw new AnalysisError(
@@ -489,7 +480,7 @@ async function genderBiasSeries(
       `step${step}: WinoBias bias ${before.winobias.bias.toFixed(4)} → ${after.winobias.bias.toFixed(4)}, CrowS pct_stereotype ${before.crowsPairs.pctStereotype.toFixed(4)} → ${after.crowsPairs.pctStereotype.toFixed(4)}`,
     );
   }
-  const path = writeJson(options.output, "gender-bias-series.json", {
+  const path = writeJson(options.out, "gender-bias-series.json", {
     baseline: options.run,
     intervened: options.compareRun,
     steps: points,
@@ -504,7 +495,7 @@ async function genderBiasSeries(
     ],
   ] as const) {
     const plot = await writePlot(
-      join(options.output, `gender-bias-${name}`),
+      join(options.out, `gender-bias-${name}`),
       lineChartSvg({
         title: `${metric} by checkpoint`,
         xName: "step",
@@ -526,14 +517,14 @@ function logitLensCommand(): Command {
       "per-layer next-token predictions and KL to the final layer, across checkpoints, with a heatmap",
     )
     .requiredOption("--text <text>", "the text to run the lens on (Pile tokenizer)")
-    .requiredOption("--output <dir>", "output directory")
-    .option("--checkpoint-steps <list>", "checkpoint steps (default: all)", integerListArgument)
+    .requiredOption("--out <dir>", "output directory")
+    .option("--steps <list>", "checkpoint steps (default: all)", integerListArgument)
     .action(async (options) => {
       const run = await openSeries(options);
       run.close();
       await startCompute(options);
       const tokenizer = await loadPileTokenizer();
-      const steps: number[] = options.checkpointSteps ?? run.checkpointSteps;
+      const steps: number[] = options.steps ?? run.checkpointSteps;
       checkSteps(run, steps);
       const inputIds = tokenizer.encode(options.text);
       if (inputIds.length === 0) {
@@ -556,7 +547,7 @@ function logitLensCommand(): Command {
           model.dispose();
         }
       }
-      const path = writeJson(options.output, "logit-lens.json", {
+      const path = writeJson(options.out, "logit-lens.json", {
         run: options.run,
         text: options.text,
         inputIds,
@@ -564,7 +555,7 @@ function logitLensCommand(): Command {
       });
       const layerCount = checkpoints[0]?.layers.length ?? 0;
       const plot = await writePlot(
-        join(options.output, "logit-lens-kl"),
+        join(options.out, "logit-lens-kl"),
         heatmapSvg({
           title: "Logit lens: mean KL(final ‖ layer) in nats",
           rows: Array.from({ length: layerCount }, (_, i) => (i === 0 ? "embed" : `layer ${i}`)),
@@ -585,7 +576,7 @@ function tunedLensCommand(): Command {
     .description(
       "train a tuned lens (one affine translator per layer; tuned-lens defaults) on a checkpoint, over the run's training rows",
     )
-    .requiredOption("--output <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
+    .requiredOption("--out <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
     .option("--step <n>", "checkpoint step (default: the newest)", integerArgument)
     .option("--train-steps <n>", "optimizer steps (tuned-lens: 250)", integerArgument, 250)
     .option(
@@ -632,7 +623,7 @@ function tunedLensCommand(): Command {
               }
             },
           });
-          const lensDir = join(options.output, `tuned-lens-step${step}`);
+          const lensDir = join(options.out, `tuned-lens-step${step}`);
           await saveTunedLens({
             lens,
             dir: lensDir,
@@ -650,7 +641,7 @@ function tunedLensCommand(): Command {
               logitLensTop: layer.topTokens.map((id) => tokenizer.decode([id])),
               tunedLensTop: (tuned.layers[i]?.topTokens ?? []).map((id) => tokenizer.decode([id])),
             }));
-            const path = writeJson(options.output, "tuned-lens.json", {
+            const path = writeJson(options.out, "tuned-lens.json", {
               run: options.run,
               step,
               text: options.text,
@@ -658,7 +649,7 @@ function tunedLensCommand(): Command {
               layers,
             });
             const plot = await writePlot(
-              join(options.output, "tuned-lens-kl"),
+              join(options.out, "tuned-lens-kl"),
               heatmapSvg({
                 title: `step${step}: mean KL(final ‖ layer) in nats, logit vs tuned lens`,
                 rows: layers.map((l) => (l.layer === 0 ? "embed" : `layer ${l.layer}`)),
@@ -701,15 +692,6 @@ async function main(argv: string[]): Promise<void> {
   ]) {
     if (command.name() !== "poisson") {
       command.addOption(backendOption()).addOption(threadsOption());
-    }
-    // Old spellings (docs/cli-conventions.md), hidden, with a deprecation notice.
-    for (const [old, replacement] of [
-      ["--out <dir>", "--output"],
-      ["--steps <list>", "--checkpoint-steps"],
-    ] as const) {
-      if (command.options.some((option) => option.long === replacement)) {
-        deprecatedOption(command, old, replacement);
-      }
     }
     program.addCommand(command.exitOverride());
   }

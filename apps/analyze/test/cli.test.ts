@@ -36,10 +36,7 @@ beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "pythia-analyze-"));
   runDir = join(dir, "run");
   out = join(dir, "out");
-  const trained = run(
-    ["--steps", "8", "--batch-size", "2", "--seq-length", "64", "--output", runDir],
-    trainCli,
-  );
+  const trained = run(["--steps", "8", "--batch-size", "2", "--seq-length", "64", "--out", runDir], trainCli);
   if (trained.code !== 0) {
     throw new Error(`pythia-train failed:\n${trained.stderr}`);
   }
@@ -55,14 +52,8 @@ describe("pythia-analyze on a default pythia-train run", () => {
   });
 
   it("usage errors exit 2; analysis errors print one line and exit 1", () => {
-    expect(run(["poisson", "--output", "x"]).code).toBe(2);
-    // The old spelling still parses, with a notice (docs/cli-conventions.md).
-    const old = run(["poisson", "--out", "x"]);
-    expect(old.code).toBe(2);
-    expect(old.stderr).toMatch(
-      /^warning: --out is deprecated and will be removed in the next minor version; use --output\nerror: required option '--scores <file>' not specified/,
-    );
-    const missing = run(["memorization", "--run", "/nonexistent", "--output", join(tmpdir(), "never")]);
+    expect(run(["poisson", "--out", "x"]).code).toBe(2);
+    const missing = run(["memorization", "--run", "/nonexistent", "--out", join(tmpdir(), "never")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
     expect(missing.stderr).toContain("no run.json");
@@ -70,7 +61,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
 
   it("memorization across checkpoints over the rows each has seen, then the Poisson check", () => {
     const memOut = join(out, "mem");
-    const mem = run(["memorization", "--run", runDir, "--output", memOut, "--batch-size", "8"]);
+    const mem = run(["memorization", "--run", runDir, "--out", memOut, "--batch-size", "8"]);
     expect(mem.stderr).toContain("memorized");
     expect(mem.code).toBe(0);
     const summary = readJson(join(memOut, "memorization.json"));
@@ -87,7 +78,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       join(memOut, "memorization-step8.scores"),
       "--bin-size",
       "4",
-      "--output",
+      "--out",
       memOut,
     ]);
     expect(poisson.code).toBe(0);
@@ -112,8 +103,8 @@ describe("pythia-analyze on a default pythia-train run", () => {
     }
     builder.finalize();
     trainingRun.close();
-    const args = ["--checkpoint-steps", "4,8", "--batch-size", "8"];
-    const viaRun = run(["memorization", "--run", runDir, "--output", join(out, "mem-run"), ...args]);
+    const args = ["--steps", "4,8", "--batch-size", "8"];
+    const viaRun = run(["memorization", "--run", runDir, "--out", join(out, "mem-run"), ...args]);
     const viaSeries = run([
       "memorization",
       "--run",
@@ -124,7 +115,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       "2",
       "--seq-length",
       "64",
-      "--output",
+      "--out",
       join(out, "mem-series"),
       ...args,
     ]);
@@ -134,15 +125,15 @@ describe("pythia-analyze on a default pythia-train run", () => {
       const file = `memorization-step${step}.scores`;
       expect(readFileSync(join(out, "mem-series", file))).toEqual(readFileSync(join(out, "mem-run", file)));
     }
-    const missing = run(["memorization", "--run", series, "--output", join(out, "mem-none")]);
+    const missing = run(["memorization", "--run", series, "--out", join(out, "mem-none")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("holds checkpoints but no training data");
   });
 
   it("term frequency (worker threads, resumable counts) and arithmetic accuracy per checkpoint", () => {
     const tfOut = join(out, "tf");
-    const args = ["term-frequency", "--run", runDir, "--output", tfOut, "--limit", "2", "--shots", "0,2"];
-    const result = run([...args, "--checkpoint-steps", "4,8", "--workers", "2"]);
+    const args = ["term-frequency", "--run", runDir, "--out", tfOut, "--limit", "2", "--shots", "0,2"];
+    const result = run([...args, "--steps", "4,8", "--workers", "2"]);
     expect(result.stderr).toContain("wrote");
     expect(result.code).toBe(0);
     const json = readJson(join(tfOut, "term-frequency.json"));
@@ -152,13 +143,13 @@ describe("pythia-analyze on a default pythia-train run", () => {
     expect(existsSync(join(tfOut, "accuracy-vs-frequency-multiplication.svg"))).toBe(true);
     expect(readdirSync(join(tfOut, "counts")).sort()).toEqual(["counts-step4.json", "counts-step8.json"]);
     // A rerun reads the cached counts instead of counting again.
-    const again = run([...args, "--checkpoint-steps", "4,8", "--workers", "0"]);
+    const again = run([...args, "--steps", "4,8", "--workers", "0"]);
     expect(again.stderr).toContain("step8: 16 rows counted (cached)");
   });
 
   it("the intervention retrains the last half with the pronoun swap; gender bias before/after", () => {
     const intervened = join(out, "intervened");
-    const result = run(["intervene", "--run", runDir, "--output", intervened, "--percent", "50"]);
+    const result = run(["intervene", "--run", runDir, "--out", intervened, "--percent", "50"]);
     expect(result.stderr).toContain("swapping pronouns from step 5");
     expect(result.code).toBe(0);
     expect(readJson(join(intervened, "intervention.json"))).toMatchObject({ resume_step: 4, to_step: 9 });
@@ -172,7 +163,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       join(intervened, "step8"),
       "--data-dir",
       biasDir,
-      "--output",
+      "--out",
       gbOut,
       "--limit",
       "3",
@@ -197,7 +188,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       intervened,
       "--data-dir",
       biasDir,
-      "--output",
+      "--out",
       join(out, "gbs"),
       "--limit",
       "2",
@@ -218,7 +209,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       runDir,
       "--text",
       "He said that 3 times 4 is 12",
-      "--output",
+      "--out",
       llOut,
     ]);
     expect(result.code).toBe(0);
@@ -231,17 +222,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
 
   it("tuned lens: trains translators on a checkpoint, saves them, compares with the logit lens", () => {
     const tlOut = join(out, "tl");
-    const args = [
-      "tuned-lens",
-      "--run",
-      runDir,
-      "--output",
-      tlOut,
-      "--train-steps",
-      "3",
-      "--batch-size",
-      "2",
-    ];
+    const args = ["tuned-lens", "--run", runDir, "--out", tlOut, "--train-steps", "3", "--batch-size", "2"];
     const result = run([...args, "--tokens", "32", "--text", "He said that 3 times 4 is 12"]);
     expect(result.stderr).toContain("lens step 3");
     expect(result.code).toBe(0);
