@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { lineChartSvg, writePlot, type WrittenPlot } from "@pythia/plots";
-import { readMetrics, type MetricsLine } from "@pythia/trainer";
+import { readMetrics, type MetricsRecord } from "@pythia/core/run";
 
 /** Parameters of `plotLossCurve`. */
 export interface PlotLossCurveParams {
@@ -17,9 +17,9 @@ export interface PlotLossCurveParams {
 /** What `plotLossCurve` wrote (`png` is null, with the reason, when @resvg/resvg-js could not load). */
 export type PlotResult = WrittenPlot;
 
-/** The loss-curve SVG for metrics lines: train loss per step and validation loss. */
-export function lossCurveSvg(metrics: readonly MetricsLine[], options: { title: string }): string {
-  const points = (type: MetricsLine["type"]) =>
+/** The loss-curve SVG for metrics records: train loss per step and validation loss. */
+export function lossCurveSvg(metrics: readonly MetricsRecord[], options: { title: string }): string {
+  const points = (type: MetricsRecord["type"]) =>
     metrics.filter((line) => line.type === type).map((line) => [line.step, line.loss] as const);
   return lineChartSvg({
     title: options.title,
@@ -36,5 +36,5 @@ export function lossCurveSvg(metrics: readonly MetricsLine[], options: { title: 
 export async function plotLossCurve(params: PlotLossCurveParams): Promise<PlotResult> {
   const dir = join(params.out, "plots");
   mkdirSync(dir, { recursive: true });
-  return writePlot(join(dir, "loss"), lossCurveSvg(readMetrics(params.out), params));
+  return writePlot(join(dir, "loss"), lossCurveSvg(readMetrics({ dir: params.out }), params));
 }

@@ -1,7 +1,8 @@
 /** The end-of-run report: where everything is, the final losses, and how to resume and evaluate. */
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { MetricsLine, TrainSummary } from "@pythia/trainer";
+import { checkpointDir, checkpointName, METRICS_JSONL, RUN_JSON, type MetricsRecord } from "@pythia/core/run";
+import type { TrainSummary } from "@pythia/trainer";
 import type { PlotResult } from "./plot.js";
 import { formatDuration } from "./progress.js";
 
@@ -13,8 +14,8 @@ export interface FinalReportParams {
   /** The step training started from (0, or the checkpoint a resumed run continued). */
   fromStep: number;
   summary: TrainSummary;
-  metrics: readonly MetricsLine[];
-  /** Complete checkpoints in the run directory, newest first. */
+  metrics: readonly MetricsRecord[];
+  /** Steps of the complete checkpoints in the run directory, ascending. */
   checkpoints: readonly number[];
   plot: PlotResult;
   elapsedMs: number;
@@ -27,21 +28,21 @@ export function finalReport(params: FinalReportParams): string[] {
   const { out, metrics, checkpoints } = params;
   const lastTrain = metrics.findLast((line) => line.type === "train");
   const lastEval = metrics.findLast((line) => line.type === "eval");
-  const newest = checkpoints[0];
-  const oldest = checkpoints.at(-1);
+  const oldest = checkpoints[0];
+  const newest = checkpoints.at(-1);
   const lines = [
     params.alreadyFinished
       ? `pythia-train: ${out} had already finished its ${params.steps} steps; nothing to train`
       : `pythia-train: trained ${params.modelName} ${params.fromStep > 0 ? `from step ${params.fromStep} to ${params.steps}` : `for ${params.steps} steps`} in ${formatDuration(params.elapsedMs)}`,
     `  output       ${out}`,
-    `  checkpoints  ${checkpoints.length} (${newest === undefined ? "none" : `step${oldest} … step${newest}`}, ${params.summary.checkpoints.length} written now) in ${join(out, "step{N}")}/`,
+    `  checkpoints  ${checkpoints.length} (${newest === undefined ? "none" : `${checkpointName(oldest as number)} … ${checkpointName(newest)}`}, ${params.summary.checkpoints.length} written now) in ${join(out, "step{N}")}/`,
     `  train loss   ${lastTrain === undefined ? "-" : `${lastTrain.loss.toFixed(4)} (step ${lastTrain.step})`}`,
     `  validation   ${
       lastEval === undefined || lastEval.type !== "eval"
         ? "none (the data has no held-out documents: give several documents, e.g. JSONL lines or files)"
         : `loss ${lastEval.loss.toFixed(4)}, perplexity ${lastEval.perplexity.toFixed(2)} (step ${lastEval.step})`
     }`,
-    `  metrics      ${join(out, "metrics.jsonl")}, ${join(out, "run.json")}`,
+    `  metrics      ${join(out, METRICS_JSONL)}, ${join(out, RUN_JSON)}`,
     `  plots        ${[params.plot.svg, params.plot.png].filter((path) => path !== null).join(", ")}${
       params.plot.pngSkipped === undefined ? "" : ` (no PNG: ${params.plot.pngSkipped})`
     }`,
@@ -49,7 +50,7 @@ export function finalReport(params: FinalReportParams): string[] {
   ];
   if (newest !== undefined) {
     lines.push(
-      `  evaluate     node ${modelCliPath()} generate --checkpoint ${join(out, `step${newest}`)} --prompt "ROMEO:"`,
+      `  evaluate     node ${modelCliPath()} generate --checkpoint ${checkpointDir(out, newest)} --prompt "ROMEO:"`,
     );
   }
   return lines;

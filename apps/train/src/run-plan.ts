@@ -3,13 +3,15 @@
  * directory. Precedence: a flag given on the command line, then `--neox-config`, then (with `--resume`)
  * the run's own `run.json`, then the defaults below. Validation is the trainer's and the model's.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
+import { readRunJsonIfExists } from "@pythia/core/run";
 import type { GPTNeoXConfig } from "@pythia/model";
 import { pythiaPreset } from "@pythia/model";
 import {
   readNeoxConfigFile,
-  type TrainConfig,
+  runTrainingInput,
+  type RunTrainingInput,
   type TrainConfigInput,
   type TrainingData,
 } from "@pythia/trainer";
@@ -74,18 +76,13 @@ export interface RunPlan {
   continuing: boolean;
 }
 
-/** What the trainer wrote in `run.json`. */
-interface RunJson {
-  config: TrainConfig;
-  data: { kind?: string; prefix?: string };
-}
-
 /** Resolves the options into a plan. Reads `--neox-config` and, with `--resume`, `OUT/run.json`. */
 export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
   if (options.resume && options.out === undefined) {
     throw new CliError(2, "--resume needs --output DIR, the directory of the run to continue");
   }
-  const previous = options.resume ? readRunJson(options.out as string) : null;
+  const recorded = options.resume ? readRunJsonIfExists({ dir: options.out as string }) : null;
+  const previous = recorded === null ? null : runTrainingInput(recorded);
   const neox = options.neoxConfig === undefined ? null : readNeoxConfigFile(options.neoxConfig);
   let model: GPTNeoXConfig;
   let modelName: string;
@@ -145,7 +142,7 @@ export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
   };
 }
 
-function planData(options: CliOptions, out: string, previous: RunJson | null): DataPlan {
+function planData(options: CliOptions, out: string, previous: RunTrainingInput | null): DataPlan {
   if (options.data !== undefined) {
     const prefix = options.data.replace(/\.(bin|idx)$/, "");
     const missing = [".bin", ".idx"].filter((ext) => !existsSync(`${prefix}${ext}`));
@@ -170,9 +167,8 @@ function planData(options: CliOptions, out: string, previous: RunJson | null): D
       bundled: false,
     };
   }
-  if (previous?.data.prefix !== undefined) {
-    const kind = previous.data.kind === "preshuffled" ? "preshuffled" : "index-map";
-    return { kind: "dataset", data: { kind, prefix: previous.data.prefix } };
+  if (previous !== null) {
+    return { kind: "dataset", data: previous.data };
   }
   return {
     kind: "preprocess",
@@ -180,21 +176,6 @@ function planData(options: CliOptions, out: string, previous: RunJson | null): D
     outputPrefix: join(out, "data", BUNDLED_CORPUS_NAME),
     bundled: true,
   };
-}
-
-function readRunJson(out: string): RunJson | null {
-  const path = join(out, "run.json");
-  if (!existsSync(path)) {
-    return null;
-  }
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as RunJson;
-  } catch (error) {
-    throw new CliError(
-      1,
-      `${path}: cannot read it (${(error as Error).message}); is ${out} a pythia-train run?`,
-    );
-  }
 }
 
 function timestamp(date: Date): string {

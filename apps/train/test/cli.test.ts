@@ -90,7 +90,9 @@ describe("pythia-train", () => {
       checkpointEvery: 3,
       model: { numLayers: 2, hiddenSize: 32, numHeads: 4, vocabSize: 50304 },
     });
-    expect(runJson.data.prefix).toBe(join(out, "data", "corpus-a_text_document"));
+    // Stored relative to the run directory, so the run can be moved (docs/decisions/0012-run-contract.md).
+    expect(runJson.format).toBe("pythia-run/1");
+    expect(runJson.data.prefix).toBe("data/corpus-a_text_document");
     const svg = readFileSync(join(out, "plots", "loss.svg"), "utf8");
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain("validation");
@@ -158,7 +160,11 @@ describe("pythia-train", () => {
   });
 
   it("refuses to overwrite a run without --resume", () => {
-    expectOneLineError(run(tinyArgs(out)), 1, "already holds a run (newest checkpoint step6)");
+    expectOneLineError(
+      run(tinyArgs(out)),
+      1,
+      "already holds checkpoints (newest: step6); continue it with --resume",
+    );
   });
 
   it("--export-neox-config writes a GPT-NeoX YAML with Pythia's keys and trains nothing", () => {

@@ -7,7 +7,7 @@
 import { drain, PythonRandom } from "@pythia/core";
 import type { GPTNeoXModel } from "@pythia/model";
 import type { Tokenizer } from "@pythia/tokenizer";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { greedyDecodeBatch } from "./greedy-batch.js";
 
 /** The two arithmetic operations. */

@@ -8,7 +8,7 @@
  */
 import type { GPTNeoXModel } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 
 /** Parameters of `greedyDecodeBatch`. */
 export interface GreedyDecodeBatchParams {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { IndexedDatasetBuilder } from "@pythia/dataloader";
 import { initCompute } from "@pythia/model";
 import { loadPileTokenizer } from "@pythia/tokenizer/node";
-import { completeCheckpoints, train } from "@pythia/trainer";
+import { completeCheckpointSteps } from "@pythia/core/run";
+import { train } from "@pythia/trainer";
 import { beforeAll, describe, expect, it } from "vitest";
 import { interventionRun } from "./intervention-run.js";
 
@@ -59,7 +60,7 @@ describe("intervention run", () => {
     const control = join(dir, "control");
     const summary = await interventionRun({ baseline, out: control, resumeStep: 3, map: new Map() });
     expect(summary).toMatchObject({ resumeStep: 3, fromStep: 4, toStep: 7 });
-    expect(await completeCheckpoints(control)).toEqual([6, 3]);
+    expect(await completeCheckpointSteps({ dir: control })).toEqual([3, 6]);
     expect(weights(control, 6).equals(weights(baseline, 6))).toBe(true);
 
     const intervened = join(dir, "intervened");

@@ -6,17 +6,11 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { drain, renameDurable, writeFileAtomic } from "@pythia/core";
-import {
-  checkpointName,
-  completeCheckpoints,
-  trainIter,
-  type TrainEvent,
-  type TrainSummary,
-} from "@pythia/trainer";
-import { AnalysisError } from "./analysis-error.js";
+import { drain, renameDurable, temporaryPath, writeFileAtomic } from "@pythia/core";
+import { checkpointDir, checkpointName, completeCheckpointSteps, readRunJson } from "@pythia/core/run";
+import { runTrainingInput, trainIter, type TrainEvent, type TrainSummary } from "@pythia/trainer";
+import { AnalysisError } from "./analysis-errors.js";
 import { interventionWindow, PRONOUN_SWAP_MAP, pronounSwapIntervention } from "./pronoun-intervention.js";
-import { readRunJson, runTrainingData } from "./training-run.js";
 
 /** Parameters of `interventionRunIter`. */
 export interface InterventionRunParams {
@@ -57,9 +51,9 @@ interface InterventionFileFormat {
 export async function* interventionRunIter(
   params: InterventionRunParams,
 ): AsyncGenerator<TrainEvent, InterventionRunSummary> {
-  const json = readRunJson(params.baseline);
-  const steps = json.config.steps;
-  const baselineSteps = await completeCheckpoints(params.baseline); // newest first
+  const baseline = readRunJson({ dir: params.baseline });
+  const steps = baseline.config.steps;
+  const baselineSteps = await completeCheckpointSteps({ dir: params.baseline });
   let window: { resumeStep: number; fromStep: number; toStep: number };
   if (params.resumeStep !== undefined) {
     if (!Number.isInteger(params.resumeStep) || params.resumeStep < 0 || params.resumeStep >= steps) {
@@ -73,7 +67,7 @@ export async function* interventionRunIter(
     // The last `percent`% starts between checkpoints in general (7% of 143000 is at 132990): resume
     // from the newest saved checkpoint at or before that point (Pythia: 133000 → 143000).
     const computed = interventionWindow({ steps, percent: params.percent ?? 7 }).resumeStep;
-    const resumeStep = baselineSteps.find((step) => step <= computed) ?? computed; // none: reported below
+    const resumeStep = baselineSteps.findLast((step) => step <= computed) ?? computed; // none: reported below
     window = { resumeStep, fromStep: resumeStep + 1, toStep: steps + 1 };
   }
   const map = params.map ?? PRONOUN_SWAP_MAP;
@@ -86,7 +80,7 @@ export async function* interventionRunIter(
     map: [...map],
   };
   const recordPath = join(params.out, "intervention.json");
-  const outSteps = await completeCheckpoints(params.out);
+  const outSteps = await completeCheckpointSteps({ dir: params.out });
   if (existsSync(recordPath)) {
     let previous: InterventionFileFormat;
     try {
@@ -114,25 +108,27 @@ export async function* interventionRunIter(
     if (!baselineSteps.includes(window.resumeStep)) {
       throw new AnalysisError(
         "INPUT",
-        `${params.baseline} has no complete checkpoint ${checkpointName(window.resumeStep)} to resume from; pass one of its saved steps as the resume step (${[...baselineSteps].reverse().join(", ")})`,
+        `${params.baseline} has no complete checkpoint ${checkpointName(window.resumeStep)} to resume from; pass one of its saved steps as the resume step (${baselineSteps.join(", ")})`,
       );
     }
     mkdirSync(params.out, { recursive: true });
     writeFileAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);
-    // The trainer drops `step{N}.tmp-*` folders, so an interrupted copy is never taken for a checkpoint.
+    // The trainer removes temporary names (`step{N}.tmp-*`) at start, so an interrupted copy is never
+    // taken for a checkpoint.
     copyDirectoryAtomic(
-      join(params.baseline, checkpointName(window.resumeStep)),
-      join(params.out, checkpointName(window.resumeStep)),
+      checkpointDir(params.baseline, window.resumeStep),
+      checkpointDir(params.out, window.resumeStep),
     );
     const maps = join(params.baseline, "index-maps");
     const mapsCopy = join(params.out, "index-maps");
-    if (json.data.kind === "index-map" && existsSync(maps) && !existsSync(mapsCopy)) {
+    if (baseline.data.kind === "index-map" && existsSync(maps) && !existsSync(mapsCopy)) {
       copyDirectoryAtomic(maps, mapsCopy); // the same order, not rebuilt
     }
   }
+  const recorded = runTrainingInput(baseline, { indexMapsRun: params.out });
   const summary = yield* trainIter({
-    config: json.config,
-    data: runTrainingData(json, params.out),
+    config: recorded.config,
+    data: recorded.data,
     out: params.out,
     resume: true,
     interventions: [pronounSwapIntervention({ fromStep: window.fromStep, toStep: window.toStep, map })],
@@ -143,9 +139,14 @@ export async function* interventionRunIter(
 
 /** Copies a folder under a temporary name, then renames it: `to` is complete or absent. */
 function copyDirectoryAtomic(from: string, to: string): void {
-  rmSync(`${to}.tmp-copy`, { recursive: true, force: true });
-  cpSync(from, `${to}.tmp-copy`, { recursive: true });
-  renameDurable(`${to}.tmp-copy`, to);
+  const temporary = temporaryPath(to);
+  try {
+    cpSync(from, temporary, { recursive: true });
+    renameDurable(temporary, to);
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Drains `interventionRunIter`. */

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync, fstatSync, ftruncateSync } from "node:fs";
 import { drain } from "@pythia/core";
 import type { GPTNeoXModel } from "@pythia/model";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { greedyDecodeBatch } from "./greedy-batch.js";
 
 /**

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { loadCheckpoint } from "@pythia/model";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { memorizationIter, modelGreedyContinuation, type MemorizationEvent } from "./memorization.js";
 import type { CheckpointSeries } from "./training-run.js";
 

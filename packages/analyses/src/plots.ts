@@ -1,11 +1,9 @@
 /**
- * Plots as echarts server-side SVG, and PNG through @resvg/resvg-js when that optional native
- * dependency loads (otherwise only the SVG is written).
+ * The analyses' charts as echarts server-side SVG (`writePlot` of @pythia/plots writes them, with a
+ * PNG when @resvg/resvg-js loads).
  */
-import { renderChartSvg, writePlot } from "@pythia/plots";
+import { renderChartSvg } from "@pythia/plots";
 import type { PoissonCheckResult } from "./poisson-check.js";
-
-export { writePlot };
 
 function render(option: Record<string, unknown>, width = 800, height = 600): string {
   return renderChartSvg(option, { width, height });

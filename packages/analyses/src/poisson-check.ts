@@ -6,7 +6,7 @@
  * index-of-dispersion test (Σ(x − x̄)²/x̄ ~ χ²(n − 1)), which catches a trend over time (a front-loaded
  * stream is over-dispersed). The fit is accepted when neither rejects at α/2 (Bonferroni).
  */
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { chiSquareSurvival, poissonCdf, poissonPmf, poissonQuantile } from "./statistics.js";
 
 /** Parameters of `poissonCheck`. */

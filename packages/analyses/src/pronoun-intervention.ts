@@ -5,7 +5,7 @@
  * and not the later string-level `new-intervention` branch, is the definition used here.
  */
 import type { BatchIntervention } from "@pythia/trainer";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 
 /** Masculine → feminine token ids (` He`→` She`, …); "himself" is not covered, as in the original. */
 export const PRONOUN_SWAP_MAP: ReadonlyMap<number, number> = new Map([

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { drain, startWorkerPool, writeFileAtomic, type WorkerPool } from "@pythia/core";
 import { loadPileTokenizer } from "@pythia/tokenizer/node";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 import { countRows, type RowTextOptions, type TermCounts } from "./term-frequency-count.js";
 import type { CountRequest, CountResponse } from "./term-frequency-worker.js";
 

@@ -1,8 +1,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import {
+  checkpointDir,
+  completeCheckpointSteps,
+  parseCheckpointName,
+  readRunJson,
+  RUN_JSON,
+} from "@pythia/core/run";
 import { IndexedDataset } from "@pythia/dataloader";
-import { completeCheckpoints, openBatchSource, type TrainConfig, type TrainingData } from "@pythia/trainer";
-import { AnalysisError } from "./analysis-error.js";
+import { openBatchSource, runTrainingInput, type TrainConfig, type TrainingData } from "@pythia/trainer";
+import { AnalysisError } from "./analysis-errors.js";
 
 /**
  * Checkpoints in step order and the training rows they saw: a `@pythia/trainer` run, or any series of
@@ -34,75 +41,21 @@ export interface TrainingRun extends CheckpointSeries {
   data: TrainingData;
 }
 
-/** The `run.json` fields this package reads. */
-export interface RunJsonFormat {
-  config: TrainConfig;
-  data: {
-    kind: "index-map" | "preshuffled";
-    prefix: string;
-    /** Written since the trainer records it; runs without it used the default, 0.01. */
-    validationFraction?: number;
-    validationPrefix?: string;
-  };
-}
-
-/**
- * Reads `<dir>/run.json`.
- * @throws AnalysisError (`RUN`) when it is missing, unreadable or of an unknown data kind.
- */
-export function readRunJson(dir: string): RunJsonFormat {
-  const path = join(dir, "run.json");
-  if (!existsSync(path)) {
-    throw new AnalysisError(
-      "RUN",
-      `${dir}: no run.json; pass the output directory of a @pythia/trainer run (it holds run.json and step{N}/)`,
-    );
-  }
-  let json: RunJsonFormat;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8")) as RunJsonFormat;
-  } catch (error) {
-    throw new AnalysisError("RUN", `${path}: not valid JSON (${(error as Error).message})`);
-  }
-  if (json.data?.kind !== "index-map" && json.data?.kind !== "preshuffled") {
-    throw new AnalysisError("RUN", `${path}: unknown data kind ${JSON.stringify(json.data?.kind)}`);
-  }
-  return json;
-}
-
-/** The training data of a run as the trainer takes it (index maps cached under `<runDir>/index-maps`). */
-export function runTrainingData(json: RunJsonFormat, runDir: string): TrainingData {
-  const { data } = json;
-  return data.kind === "index-map"
-    ? {
-        kind: "index-map",
-        prefix: data.prefix,
-        cacheDir: join(runDir, "index-maps"),
-        ...(data.validationFraction === undefined ? {} : { validationFraction: data.validationFraction }),
-      }
-    : {
-        kind: "preshuffled",
-        prefix: data.prefix,
-        ...(data.validationPrefix === undefined ? {} : { validationPrefix: data.validationPrefix }),
-      };
-}
-
 /**
  * Opens a training run written by `@pythia/trainer` (`run.json`, `step{N}/`). The rows are served in
  * the run's own order (pre-shuffled rows or GPT-NeoX's index maps, cached under `<dir>/index-maps`).
- * @throws AnalysisError (`RUN`) when `run.json` is missing or unreadable.
+ * The run may have been moved or copied; it is read the same from any working directory.
+ * @throws RunError (`RUN_JSON`, from `@pythia/core/run`) when `run.json` is missing or unreadable.
  */
 export async function openTrainingRun(params: {
   dir: string;
   /** Read the rows from this pre-shuffled `.bin/.idx` prefix instead of the run's data. */
   dataPrefix?: string;
 }): Promise<TrainingRun> {
-  const json = readRunJson(params.dir);
+  const recorded = runTrainingInput(readRunJson({ dir: params.dir }));
   const data: TrainingData =
-    params.dataPrefix !== undefined
-      ? { kind: "preshuffled", prefix: params.dataPrefix }
-      : runTrainingData(json, params.dir);
-  const config = json.config;
+    params.dataPrefix !== undefined ? { kind: "preshuffled", prefix: params.dataPrefix } : recorded.data;
+  const config = recorded.config;
   const source = openBatchSource(data, config, params.dir);
   const width = config.seqLength + 1;
   const cached = new Map<number, Int32Array>();
@@ -117,7 +70,7 @@ export async function openTrainingRun(params: {
   };
   let checkpointSteps: number[];
   try {
-    checkpointSteps = (await completeCheckpoints(params.dir)).reverse();
+    checkpointSteps = await completeCheckpointSteps({ dir: params.dir });
   } catch (error) {
     source.close();
     throw error;
@@ -127,7 +80,7 @@ export async function openTrainingRun(params: {
     config,
     data,
     checkpointSteps,
-    checkpointDir: (step) => join(params.dir, `step${step}`),
+    checkpointDir: (step) => checkpointDir(params.dir, step),
     batchSize: config.batchSize,
     rowLength: width,
     rowCount: config.steps * config.batchSize,
@@ -171,7 +124,7 @@ export interface OpenCheckpointSeriesParams {
  * @throws AnalysisError (`RUN`) when the folder holds no checkpoints.
  */
 export async function openCheckpointSeries(params: OpenCheckpointSeriesParams): Promise<CheckpointSeries> {
-  if (existsSync(join(params.dir, "run.json"))) {
+  if (existsSync(join(params.dir, RUN_JSON))) {
     return openTrainingRun({ dir: params.dir, dataPrefix: params.dataPrefix });
   }
   let dirs = checkpointFolders(params.dir);
@@ -252,19 +205,19 @@ function checkpointFolders(dir: string): Map<number, string> {
     return out;
   }
   for (const name of readdirSync(dir)) {
-    const match = /^step(\d+)$/.exec(name);
-    if (match !== null && existsSync(join(dir, name, "config.json"))) {
-      out.set(Number(match[1]), join(dir, name));
+    const step = parseCheckpointName(name);
+    if (step !== null && existsSync(join(dir, name, "config.json"))) {
+      out.set(step, join(dir, name));
     }
   }
   const refs = join(dir, "refs");
   if (out.size === 0 && existsSync(refs)) {
     for (const name of readdirSync(refs)) {
-      const match = /^step(\d+)$/.exec(name);
+      const step = parseCheckpointName(name);
       const snapshot =
-        match === null ? null : join(dir, "snapshots", readFileSync(join(refs, name), "utf8").trim());
-      if (match !== null && snapshot !== null && existsSync(join(snapshot, "config.json"))) {
-        out.set(Number(match[1]), snapshot);
+        step === null ? null : join(dir, "snapshots", readFileSync(join(refs, name), "utf8").trim());
+      if (step !== null && snapshot !== null && existsSync(join(snapshot, "config.json"))) {
+        out.set(step, snapshot);
       }
     }
   }

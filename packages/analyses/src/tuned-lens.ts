@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { drain, writeFileAtomic } from "@pythia/core";
 import { layerNorm, readSafetensors, serializeSafetensors, type GPTNeoXModel } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 
 /** A tuned lens: one translator per layer, as tfjs variables. */
 export interface TunedLens {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AnalysisError } from "./analysis-error.js";
+import { AnalysisError } from "./analysis-errors.js";
 
 /** The four subsets. */
 export const WINOBIAS_SUBSETS = ["type1_pro", "type1_anti", "type2_pro", "type2_anti"] as const;

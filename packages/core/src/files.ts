@@ -1,8 +1,12 @@
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
+import { open, rm, type FileHandle } from "node:fs/promises";
 import { renameDurable } from "./rename-durable.js";
 
-/** A sibling temporary path for `path` (same directory, so a final rename is atomic). */
+/**
+ * A sibling temporary path for `path`: `<path>.tmp-<pid>-<8 hex>`, in the same folder so a final
+ * rename is atomic. The one temporary-name scheme of the `@pythia/*` packages (files and folders).
+ */
 export function temporaryPath(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
 }
@@ -19,11 +23,26 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
   }
 }
 
-/** Streams a file through sha256 (constant memory); returns lowercase hex. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
+/**
+ * Writes a file by letting `fill` write into an open handle of a temporary sibling, syncing it, and
+ * renaming it onto `path`: never a half-written file, for contents too large to hold in memory.
+ */
+export async function writeFileAtomicAsync(
+  path: string,
+  fill: (handle: FileHandle) => Promise<void>,
+): Promise<void> {
+  const temporary = temporaryPath(path);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temporary, "wx");
+    await fill(handle);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    renameDurable(temporary, path);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw error;
   }
-  return hash.digest("hex");
 }

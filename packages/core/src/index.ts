@@ -1,7 +1,8 @@
-export * from "./pythia-error.js";
-export * from "./drain.js";
-export * from "./files.js";
-export * from "./rename-durable.js";
-export * from "./checkpoint-schedule.js";
-export * from "./python-random.js";
-export * from "./worker-pool.js";
+export { hasMarker, PythiaError } from "./pythia-error.js";
+export { drain } from "./drain.js";
+export { temporaryPath, writeFileAtomic, writeFileAtomicAsync } from "./files.js";
+export { type DurableFs, renameDurable } from "./rename-durable.js";
+export { gitBlobId, gitBlobIdFile, sha256File, sha256Hex, StreamHasher, type StreamHashes } from "./hash.js";
+export { type CheckpointScheduleParams, checkpointSteps } from "./checkpoint-schedule.js";
+export { PythonRandom } from "./python-random.js";
+export { serveWorker, startWorkerPool, type WorkerPool } from "./worker-pool.js";

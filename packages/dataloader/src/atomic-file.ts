@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
 import { renameDurable } from "@pythia/core";
 
-export { temporaryPath, writeFileAtomic } from "@pythia/core";
+// Writing several files that become visible together (`.bin` + `.idx`); the temporary names come from
+// `temporaryPath` of @pythia/core.
 
 /** Renames each temporary file onto its final path durably, in order (put the file that marks completion last). */
 export function commitTemporaryFiles(

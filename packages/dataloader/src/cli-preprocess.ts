@@ -1,4 +1,5 @@
 import { drain } from "@pythia/core";
+import { invalidUtf8Message } from "@pythia/tokenizer/node";
 import { Command, Option } from "commander";
 import { integer, dtypeOption } from "./cli-options.js";
 import type { DtypeName } from "./dtype.js";
@@ -12,6 +13,7 @@ interface PreprocessOptions {
   tokenizer?: string;
   dtype?: DtypeName;
   appendEod: boolean;
+  strict: boolean;
 }
 
 /** `pythia-data preprocess`: JSONL / .jsonl.zst / text -> tokenized .bin/.idx, with a progress bar. */
@@ -34,6 +36,7 @@ export function preprocessCommand(): Command {
     )
     .addOption(dtypeOption())
     .option("--no-append-eod", "do not append <|endoftext|> (id 0) to each document")
+    .option("--strict", "refuse input that is not UTF-8 (default: replace by U+FFFD and warn)", false)
     .action(async (options: PreprocessOptions) => {
       const controller = new AbortController();
       const onSignal = () => controller.abort();
@@ -46,12 +49,20 @@ export function preprocessCommand(): Command {
         tokenizerPath: options.tokenizer,
         dtype: options.dtype,
         appendEod: options.appendEod,
+        strict: options.strict,
         signal: controller.signal,
       });
       const progress = await createProgressDisplay();
       let summary: PreprocessSummary;
       try {
-        summary = await drain(iterator, (event) => progress.update(event));
+        summary = await drain(iterator, (event) => {
+          if (event.type === "invalid-utf8") {
+            process.stderr.write(
+              `pythia-data: warning: ${invalidUtf8Message(event)}; replaced by U+FFFD (pass --strict to refuse such input)\n`,
+            );
+          }
+          progress.update(event);
+        });
       } finally {
         progress.stop();
         process.off("SIGINT", onSignal);

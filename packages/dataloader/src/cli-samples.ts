@@ -1,6 +1,6 @@
 import { deprecatedOption } from "@pythia/core/cli";
 import { Command, Option } from "commander";
-import { writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic } from "@pythia/core";
 import { integer } from "./cli-options.js";
 import { buildIndexMaps, GPT2Dataset, loadOrBuildIndexMaps, type IndexMaps } from "./gpt2-dataset.js";
 import { IndexedDataset } from "./indexed-dataset.js";

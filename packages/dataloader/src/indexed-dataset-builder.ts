@@ -1,7 +1,9 @@
 import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
-import { commitTemporaryFiles, removeTemporaryFiles, temporaryPath } from "./atomic-file.js";
+import { temporaryPath } from "@pythia/core";
+import { commitTemporaryFiles, removeTemporaryFiles } from "./atomic-file.js";
 import { DataloaderError } from "./errors.js";
 import { GrowableArray } from "./growable-array.js";
+import { isSystemError, writeFailure } from "./write-failure.js";
 import { dtypeByName, type DtypeInfo, type DtypeName, type TokenArray } from "./dtype.js";
 import { IDX_HEADER_BYTES, IDX_MAGIC, IDX_VERSION } from "./indexed-dataset-format.js";
 
@@ -115,7 +117,7 @@ export class IndexedDatasetBuilder {
       this.flush(fd);
     }
     if (bytes.length > this.pending.length) {
-      writeAll(fd, bytes);
+      writeAll(fd, bytes, `${this.prefix}.bin`);
     } else {
       this.pending.set(bytes, this.pendingBytes);
       this.pendingBytes += bytes.length;
@@ -145,7 +147,7 @@ export class IndexedDatasetBuilder {
       ]);
     } catch (error) {
       this.abort();
-      throw error;
+      throw isSystemError(error) ? writeFailure(`${this.prefix}.bin/.idx`, error) : error;
     }
     return {
       prefix: this.prefix,
@@ -174,7 +176,7 @@ export class IndexedDatasetBuilder {
 
   private flush(fd: number): void {
     if (this.pendingBytes > 0) {
-      writeAll(fd, this.pending.subarray(0, this.pendingBytes));
+      writeAll(fd, this.pending.subarray(0, this.pendingBytes), `${this.prefix}.bin`);
       this.pendingBytes = 0;
     }
   }
@@ -206,7 +208,7 @@ export class IndexedDatasetBuilder {
     }
     const fd = openSync(this.idxTemporary, "wx");
     try {
-      writeAll(fd, bytes);
+      writeAll(fd, bytes, `${this.prefix}.idx`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -214,9 +216,14 @@ export class IndexedDatasetBuilder {
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
+/** Writes every byte; a failed write (a full disk: ENOSPC) becomes a one-line error naming `path`. */
+function writeAll(fd: number, bytes: Uint8Array, path: string): void {
   let done = 0;
-  while (done < bytes.length) {
-    done += writeSync(fd, bytes, done, bytes.length - done);
+  try {
+    while (done < bytes.length) {
+      done += writeSync(fd, bytes, done, bytes.length - done);
+    }
+  } catch (error) {
+    throw isSystemError(error) ? writeFailure(path, error) : error;
   }
 }

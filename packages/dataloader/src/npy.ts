@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { endianness } from "node:os";
-import { commitTemporaryFiles, removeTemporaryFiles, temporaryPath } from "./atomic-file.js";
+import { temporaryPath } from "@pythia/core";
+import { commitTemporaryFiles, removeTemporaryFiles } from "./atomic-file.js";
 import { DataloaderError, DatasetFormatError } from "./errors.js";
 
 // NumPy `.npy` files (numpy/lib/format.py): the 6-byte magic "\x93NUMPY", a version (major, minor),

@@ -2,12 +2,14 @@ import { drain, startWorkerPool, type PythiaError } from "@pythia/core";
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Tokenizer } from "@pythia/tokenizer";
-import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
+import { loadPileTokenizer, loadTokenizerFile, type InvalidUtf8 } from "@pythia/tokenizer/node";
 import { bestDtype, type DtypeName } from "./dtype.js";
 import { DataloaderError } from "./errors.js";
 import { IndexedDatasetBuilder, type IndexedDatasetSummary } from "./indexed-dataset-builder.js";
 import { encodeRecords, type EncodedBatch } from "./encode-records.js";
 import { readRecords, type InputRecord } from "./read-documents.js";
+import { removeStaleTemporaryFiles } from "./stale-temporary-files.js";
+import { isSystemError, writeFailure } from "./write-failure.js";
 
 /** Parameters of `preprocess` / `preprocessIter`. */
 export interface PreprocessParams {
@@ -32,6 +34,8 @@ export interface PreprocessParams {
   dtype?: DtypeName;
   /** Approximate input characters per batch sent to a worker. @default 262144 */
   batchChars?: number;
+  /** Refuse input bytes that are not UTF-8 instead of replacing them by U+FFFD with an `invalid-utf8` event. @default false */
+  strict?: boolean;
   /** Minimum time between `progress` events. @default 500 */
   progressIntervalMs?: number;
   signal?: AbortSignal;
@@ -40,6 +44,8 @@ export interface PreprocessParams {
 /** Progress of a running `preprocessIter`. */
 export type PreprocessEvent =
   | { type: "file-start"; file: string; index: number }
+  /** The file held bytes that are not UTF-8 (decoded to U+FFFD); offset in the decompressed stream for `.zst`. */
+  | { type: "invalid-utf8"; file: string; byteOffset: number; count: number }
   | {
       type: "progress";
       documents: number;
@@ -82,12 +88,18 @@ export async function* preprocessIter(
     throw new DataloaderError("DATASET_INPUT", "preprocess: no input files given");
   }
   const totalBytes = params.inputs.reduce((sum, file) => sum + inputSize(file), 0);
-  mkdirSync(dirname(params.outputPrefix), { recursive: true });
+  const prefix = `${params.outputPrefix}_${jsonlKey}_document`;
+  try {
+    mkdirSync(dirname(params.outputPrefix), { recursive: true });
+  } catch (error) {
+    throw isSystemError(error) ? writeFailure(dirname(params.outputPrefix), error) : error;
+  }
+  removeStaleTemporaryFiles(prefix);
   const encoder = await createEncoder(params.tokenizerPath ?? null, params.workers ?? 1);
   let builder: IndexedDatasetBuilder;
   try {
     builder = IndexedDatasetBuilder.create({
-      prefix: `${params.outputPrefix}_${jsonlKey}_document`,
+      prefix,
       dtype: params.dtype ?? bestDtype(encoder.vocabSize).name,
       vocabSize: encoder.vocabSize,
     });
@@ -126,9 +138,9 @@ export async function* preprocessIter(
     totalBytes,
     elapsedMs: performance.now() - started,
   });
+  // Batches go out in order and are written in order; at most `maxInFlight` wait at once.
+  const inFlight: Array<Promise<EncodedBatch>> = [];
   try {
-    // Batches go out in order and are written in order; at most `maxInFlight` wait at once.
-    const inFlight: Array<Promise<EncodedBatch>> = [];
     const maxInFlight = Math.max(2, encoder.parallelism * 2);
     let seq = 0;
     for (const [index, file] of params.inputs.entries()) {
@@ -140,9 +152,12 @@ export async function* preprocessIter(
         records = [];
         chars = 0;
       };
+      let invalid: InvalidUtf8 | null = null;
       for await (const record of readRecords({
         file,
         signal: params.signal,
+        strict: params.strict,
+        onInvalidUtf8: (finding) => (invalid = finding),
         onBytes: (n) => (bytesRead += n),
       })) {
         records.push(record);
@@ -162,6 +177,9 @@ export async function* preprocessIter(
       if (records.length > 0) {
         send();
       }
+      if (invalid !== null) {
+        yield { type: "invalid-utf8", ...(invalid as InvalidUtf8) };
+      }
     }
     while (inFlight.length > 0) {
       write(await (inFlight.shift() as Promise<EncodedBatch>));
@@ -171,6 +189,10 @@ export async function* preprocessIter(
     return { ...summary, elapsedMs: performance.now() - started };
   } catch (error) {
     builder.abort();
+    // Batches still in flight reject when the pool closes; nobody waits for them any more.
+    for (const pending of inFlight) {
+      pending.catch(() => undefined);
+    }
     throw error;
   } finally {
     await encoder.close();

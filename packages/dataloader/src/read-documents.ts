@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { Decompress } from "fzstd";
+import { checkUtf8, type InvalidUtf8 } from "@pythia/tokenizer/node";
 import { DataloaderError } from "./errors.js";
 
 /** One document read from an input file. */
@@ -17,6 +18,10 @@ export interface ReadDocumentsParams {
   jsonlKey?: string;
   /** Called with the number of input (possibly compressed) bytes consumed, for progress and ETA. */
   onBytes?: (bytes: number) => void;
+  /** Refuse bytes that are not UTF-8 (a `TokenizerInputError` naming the file and byte offset). @default false */
+  strict?: boolean;
+  /** Called once for an input holding bytes that are not UTF-8 (they decode to U+FFFD), unless `strict`. */
+  onInvalidUtf8?: (finding: InvalidUtf8) => void;
   signal?: AbortSignal;
 }
 
@@ -37,7 +42,11 @@ export async function* readRecords(params: ReadDocumentsParams): AsyncGenerator<
   const { file } = params;
   const isZstd = /\.zst$/i.test(file);
   const isJsonl = /\.jsonl(\.zst)?$/i.test(file);
-  const chunks = isZstd ? decompressZstd(readBytes(params)) : readBytes(params);
+  const chunks = checkUtf8(isZstd ? decompressZstd(readBytes(params), file) : readBytes(params), {
+    file,
+    strict: params.strict,
+    onInvalidUtf8: params.onInvalidUtf8,
+  });
   if (!isJsonl) {
     const decoder = new TextDecoder("utf-8");
     let text = "";
@@ -122,17 +131,36 @@ async function* readBytes(params: ReadDocumentsParams): AsyncGenerator<Uint8Arra
   }
 }
 
-/** Zstandard-decompresses a byte stream (pure JS, fzstd). */
-async function* decompressZstd(input: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void> {
+/**
+ * Zstandard-decompresses a byte stream (pure JS, fzstd).
+ * @throws DataloaderError naming `file` when the data is not zstd or ends early.
+ */
+async function* decompressZstd(
+  input: AsyncIterable<Uint8Array>,
+  file: string,
+): AsyncGenerator<Uint8Array, void> {
   const out: Uint8Array[] = [];
   const decompressor = new Decompress((chunk) => {
     out.push(chunk);
   });
+  let consumed = 0;
+  const push = (chunk: Uint8Array, final: boolean) => {
+    try {
+      decompressor.push(chunk, final);
+    } catch (error) {
+      throw new DataloaderError(
+        "DATASET_INPUT",
+        `${file}: not valid zstd data (${(error as Error).message} within the first ${consumed + chunk.length} bytes); the file is truncated or not zstd: check it with \`zstd -t\` or download it again`,
+        { cause: error },
+      );
+    }
+    consumed += chunk.length;
+  };
   for await (const chunk of input) {
-    decompressor.push(chunk);
+    push(chunk, false);
     yield* out.splice(0);
   }
-  decompressor.push(new Uint8Array(0), true);
+  push(new Uint8Array(0), true);
   yield* out.splice(0);
 }
 

@@ -1,6 +1,7 @@
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { sha256File } from "@pythia/core";
+import { readManifest, type CheckpointManifest } from "@pythia/core/run";
 import { EvalError } from "./eval-errors.js";
 
 /**
@@ -8,28 +9,22 @@ import { EvalError } from "./eval-errors.js";
  * trainer's `manifest.json` when present, else computed over the `*.safetensors` files.
  */
 export async function checkpointRevision(dir: string): Promise<string> {
-  const manifestPath = join(dir, "manifest.json");
-  if (existsSync(manifestPath)) {
-    try {
-      const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
-        files?: Record<string, { sha256?: string }>;
-      };
-      const weights = Object.entries(manifest.files ?? {})
-        .filter(([file]) => file.startsWith("model") && file.endsWith(".safetensors"))
-        .sort(([a], [b]) => a.localeCompare(b));
-      if (weights.length > 0 && weights.every(([, entry]) => typeof entry.sha256 === "string")) {
-        return `sha256:${weights.map(([, entry]) => entry.sha256).join("+")}`;
-      }
-    } catch {
-      // fall through to hashing the files
-    }
+  let manifest: CheckpointManifest | null = null;
+  try {
+    manifest = readManifest(dir);
+  } catch {
+    // A malformed manifest: hash the files instead.
+  }
+  const listed = Object.entries(manifest?.files ?? {})
+    .filter(([file]) => isWeights(file))
+    .sort(([a], [b]) => a.localeCompare(b));
+  if (listed.length > 0) {
+    return `sha256:${listed.map(([, entry]) => entry.sha256).join("+")}`;
   }
   if (!existsSync(dir)) {
     throw new EvalError("CHECKPOINT", `${dir}: no such checkpoint directory`);
   }
-  const files = readdirSync(dir)
-    .filter((file) => file.endsWith(".safetensors") && file.startsWith("model"))
-    .sort();
+  const files = readdirSync(dir).filter(isWeights).sort();
   if (files.length === 0) {
     throw new EvalError(
       "CHECKPOINT",
@@ -38,11 +33,11 @@ export async function checkpointRevision(dir: string): Promise<string> {
   }
   const hashes: string[] = [];
   for (const file of files) {
-    const hash = createHash("sha256");
-    for await (const chunk of createReadStream(join(dir, file))) {
-      hash.update(chunk as Buffer);
-    }
-    hashes.push(hash.digest("hex"));
+    hashes.push(await sha256File(join(dir, file)));
   }
   return `sha256:${hashes.join("+")}`;
+}
+
+function isWeights(file: string): boolean {
+  return file.startsWith("model") && file.endsWith(".safetensors");
 }

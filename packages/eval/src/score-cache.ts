@@ -3,9 +3,9 @@
  * where it stopped. One line per scored request: `{"rev", "key", "ll", "greedy"}`, appended after each
  * batch; a torn last line (a crash mid-write) is ignored.
  */
-import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { sha256Hex } from "@pythia/core";
 import type { LoglikelihoodRequest, LoglikelihoodResult } from "./task.js";
 
 interface CacheLine {
@@ -17,11 +17,7 @@ interface CacheLine {
 
 /** The cache key of a request: sha256 of its context and continuation strings. */
 export function requestKey(request: LoglikelihoodRequest): string {
-  return createHash("sha256")
-    .update(request.context)
-    .update("\u0000")
-    .update(request.continuation)
-    .digest("hex");
+  return sha256Hex(`${request.context}\u0000${request.continuation}`);
 }
 
 /** Scores of one model revision, backed by an append-only JSONL file. */

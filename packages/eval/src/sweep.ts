@@ -4,10 +4,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { checkpointDir, checkpointName, completeCheckpointSteps } from "@pythia/core/run";
 import { loadCheckpoint } from "@pythia/model";
 import { lineChartSvg, writePlot, type WrittenPlot } from "@pythia/plots";
 import type { Tokenizer } from "@pythia/tokenizer";
-import { completeCheckpoints } from "@pythia/trainer";
 import { checkpointRevision } from "./checkpoint-revision.js";
 import { EvalError } from "./eval-errors.js";
 import { evaluate, type EvaluateEvent } from "./evaluate.js";
@@ -65,8 +65,9 @@ export interface SweepResult {
 export async function sweep(params: SweepParams): Promise<SweepResult> {
   let checkpoints = params.checkpoints ? [...params.checkpoints] : [];
   if (params.runDir !== undefined) {
-    const steps = await completeCheckpoints(params.runDir);
-    checkpoints.push(...steps.map((step) => ({ step, dir: join(params.runDir as string, `step${step}`) })));
+    const runDir = params.runDir;
+    const steps = await completeCheckpointSteps({ dir: runDir });
+    checkpoints.push(...steps.map((step) => ({ step, dir: checkpointDir(runDir, step) })));
   }
   checkpoints = checkpoints.sort((a, b) => a.step - b.step);
   if (checkpoints.length === 0) {
@@ -86,7 +87,7 @@ export async function sweep(params: SweepParams): Promise<SweepResult> {
       index,
       count: checkpoints.length,
     });
-    const file = join(params.outputDir, `step${checkpoint.step}.json`);
+    const file = join(params.outputDir, `${checkpointName(checkpoint.step)}.json`);
     const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as HarnessResults) : null;
     if (
       previous !== null &&

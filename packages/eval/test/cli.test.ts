@@ -1,9 +1,9 @@
 // pythia-eval, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkpointDir, writeManifest } from "@pythia/core/run";
 import { describe, expect, it } from "vitest";
 import { packagePath, readHarnessFixture, sharedData, sharedFixture } from "./helpers.js";
 
@@ -109,22 +109,15 @@ describe("pythia-eval", () => {
 
   it.runIf(dataDir !== null && checkpoint !== null)(
     "sweep: every complete checkpoint of a run, by step",
-    () => {
+    async () => {
       const runDir = mkdtempSync(join(tmpdir(), "pythia-eval-run-"));
       for (const step of [0, 2]) {
-        const dir = join(runDir, `step${step}`);
+        const dir = checkpointDir(runDir, step);
         mkdirSync(dir);
-        const files: Record<string, { bytes: number; sha256: string }> = {};
         for (const file of ["config.json", "model.safetensors"]) {
           symlinkSync(join(checkpoint as string, file), join(dir, file));
-          files[file] = {
-            bytes: statSync(join(dir, file)).size,
-            sha256: createHash("sha256")
-              .update(readFileSync(join(dir, file)))
-              .digest("hex"),
-          };
         }
-        writeFileSync(join(dir, "manifest.json"), JSON.stringify({ files }));
+        await writeManifest({ dir, step });
       }
       mkdirSync(join(runDir, "step4")); // incomplete: no manifest
       const output = join(runDir, "evals");

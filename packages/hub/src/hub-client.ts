@@ -6,6 +6,7 @@ import {
   listFiles,
   type ListFileEntry,
 } from "@huggingface/hub";
+import { RunError } from "@pythia/core/run";
 import { HubSyncError } from "./hub-errors.js";
 import { connectionErrorCode, networkErrors } from "./network-error.js";
 
@@ -143,6 +144,12 @@ export function resolveConnection(connection: HubConnection): ResolvedConnection
 export function hubError(error: unknown, what: string, signal?: AbortSignal): HubSyncError {
   if (HubSyncError.isInstance(error)) {
     return error;
+  }
+  if (RunError.isInstance(error)) {
+    // A run or checkpoint on disk (or a downloaded manifest) that does not match the run contract.
+    return new HubSyncError(error.code === "MANIFEST" ? "CHECKPOINT" : "INPUT", error.message, {
+      cause: error,
+    });
   }
   if (signal?.aborted || (error instanceof Error && error.name === "AbortError")) {
     return new HubSyncError("ABORTED", `${what}: aborted`, { cause: error });

@@ -1,4 +1,4 @@
-import { scheduleSteps } from "./checkpoint-schedule.js";
+import { checkpointSteps } from "@pythia/core";
 import type { RevisionsManifest } from "./revisions-manifest.js";
 
 /** Inputs of the model card (`README.md` on `main`). */
@@ -66,7 +66,7 @@ export function modelCard(params: ModelCardParams): string {
   );
   lines.push("", "## Checkpoint schedule", "");
   if (manifest.schedule) {
-    const steps = scheduleSteps(manifest.schedule);
+    const steps = checkpointSteps(manifest.schedule);
     lines.push(
       `${manifest.schedule.steps} optimizer steps; a checkpoint at step 0, at the powers of two up to ${
         manifest.schedule.logSpacedUpTo ?? Math.min(512, manifest.schedule.every - 1)

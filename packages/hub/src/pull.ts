@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   createWriteStream,
   existsSync,
@@ -15,9 +14,9 @@ import { dirname, join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { downloadFile, type ListFileEntry } from "@huggingface/hub";
-import { drain, renameDurable } from "@pythia/core";
+import { drain, renameDurable, StreamHasher, type StreamHashes } from "@pythia/core";
+import { MANIFEST_JSON, parseCheckpointName, parseManifest } from "@pythia/core/run";
 import pLimit from "p-limit";
-import { revisionStep } from "./checkpoint-schedule.js";
 import { eventChannel } from "./event-channel.js";
 import {
   hubError,
@@ -29,7 +28,6 @@ import {
   type ResolvedConnection,
 } from "./hub-client.js";
 import { HubSyncError } from "./hub-errors.js";
-import { parseCheckpointManifest } from "./local-checkpoint.js";
 
 /** A `step{N}` branch of a repository. */
 export interface HubRevision {
@@ -49,7 +47,11 @@ export async function listRevisions(params: HubConnection): Promise<HubRevision[
     );
   }
   return branches
-    .map((branch) => ({ revision: branch.name, step: revisionStep(branch.name), commit: branch.commit }))
+    .map((branch) => ({
+      revision: branch.name,
+      step: parseCheckpointName(branch.name),
+      commit: branch.commit,
+    }))
     .filter((branch): branch is HubRevision => branch.step !== null)
     .sort((a, b) => a.step - b.step);
 }
@@ -92,48 +94,30 @@ export interface PulledRevision {
   files: Array<{ path: string; bytes: number; sha256: string }>;
 }
 
-interface Hashes {
-  sha256: string;
-  gitOid: string;
-  bytes: number;
-}
-
-async function hashStream(stream: AsyncIterable<Uint8Array>, out?: NodeJS.WritableStream): Promise<Hashes> {
-  const sha256 = createHash("sha256");
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  const hashing = async function* (source: AsyncIterable<Uint8Array>) {
-    for await (const chunk of source) {
-      sha256.update(chunk);
-      bytes += chunk.length;
-      if (bytes <= 64 * 1024 * 1024) {
-        chunks.push(chunk);
-      }
-      yield chunk;
-    }
-  };
+/** Hashes `stream` while copying it to `out` (when given). */
+async function hashStream(
+  stream: AsyncIterable<Uint8Array>,
+  out?: NodeJS.WritableStream,
+): Promise<StreamHashes> {
+  const hasher = new StreamHasher();
   if (out) {
-    await pipeline(stream, hashing, out);
+    await pipeline(stream, (source: AsyncIterable<Uint8Array>) => hasher.pass(source), out);
   } else {
-    for await (const chunk of hashing(stream)) {
+    for await (const chunk of hasher.pass(stream)) {
       void chunk;
     }
   }
-  const git = createHash("sha1").update(`blob ${bytes}\0`);
-  for (const chunk of chunks) {
-    git.update(chunk);
-  }
-  return { sha256: sha256.digest("hex"), gitOid: bytes <= 64 * 1024 * 1024 ? git.digest("hex") : "", bytes };
+  return hasher.digest();
 }
 
-function matches(entry: ListFileEntry, hashes: Hashes): boolean {
+function matches(entry: ListFileEntry, hashes: StreamHashes): boolean {
   if (hashes.bytes !== entry.size) {
     return false;
   }
   if (entry.lfs) {
     return hashes.sha256 === entry.lfs.oid;
   }
-  return entry.oid === undefined || hashes.gitOid === "" || hashes.gitOid === entry.oid;
+  return entry.oid === undefined || hashes.gitBlobId === null || hashes.gitBlobId === entry.oid;
 }
 
 function link(target: string, path: string): void {
@@ -179,7 +163,7 @@ async function pullRevision(
           );
         }
         const blobPath = join(storage, "blobs", blobName);
-        let hashes: Hashes | null = null;
+        let hashes: StreamHashes | null = null;
         let cached = false;
         if (existsSync(blobPath) && statSync(blobPath).size === entry.size) {
           const local = await hashStream(createReadStream(blobPath));
@@ -232,10 +216,10 @@ async function pullRevision(
     ),
   );
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const manifestFile = files.find((file) => file.path === "manifest.json");
+  const manifestFile = files.find((file) => file.path === MANIFEST_JSON);
   if (manifestFile) {
-    const where = `${hub.repo}@${revision}/manifest.json`;
-    const manifest = parseCheckpointManifest(readFileSync(join(snapshot, "manifest.json"), "utf8"), where);
+    const where = `${hub.repo}@${revision}/${MANIFEST_JSON}`;
+    const manifest = parseManifest(readFileSync(join(snapshot, MANIFEST_JSON), "utf8"), where);
     const byPath = new Map(files.map((file) => [file.path, file]));
     for (const [path, expected] of Object.entries(manifest.files)) {
       const got = byPath.get(path);

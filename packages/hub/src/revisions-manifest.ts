@@ -1,4 +1,4 @@
-import type { CheckpointSchedule } from "./checkpoint-schedule.js";
+import type { CheckpointScheduleParams } from "@pythia/core";
 import { HubSyncError } from "./hub-errors.js";
 
 /** Name of the file on `main` that lists every revision and the sha256 of each of its files. */
@@ -17,7 +17,7 @@ export interface RevisionEntry {
 export interface RevisionsManifest {
   format: "pythia-hub.revisions/1";
   /** The checkpoint schedule the run followed, when known: `verify` expects exactly its steps. */
-  schedule: CheckpointSchedule | null;
+  schedule: CheckpointScheduleParams | null;
   /** The revision also committed to `main`. */
   final: string | null;
   /** Ascending by step. */

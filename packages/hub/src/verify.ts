@@ -1,6 +1,7 @@
 import { downloadFile } from "@huggingface/hub";
 import pLimit from "p-limit";
-import { revisionName, scheduleSteps, type CheckpointSchedule } from "./checkpoint-schedule.js";
+import { checkpointSteps, type CheckpointScheduleParams } from "@pythia/core";
+import { checkpointName, MANIFEST_JSON, parseManifest } from "@pythia/core/run";
 import {
   hubError,
   listRevisionFiles,
@@ -9,7 +10,6 @@ import {
   type ResolvedConnection,
 } from "./hub-client.js";
 import { HubSyncError } from "./hub-errors.js";
-import { parseCheckpointManifest } from "./local-checkpoint.js";
 import { listRevisions } from "./pull.js";
 import { checkRevision, type ExpectedFile, type RevisionCheck } from "./revision-check.js";
 import { parseRevisionsManifest, REVISIONS_MANIFEST, type RevisionsManifest } from "./revisions-manifest.js";
@@ -17,7 +17,7 @@ import { parseRevisionsManifest, REVISIONS_MANIFEST, type RevisionsManifest } fr
 /** Parameters of `verifyRepo`. */
 export interface VerifyParams extends HubConnection {
   /** The expected schedule. @default the one in `revisions.json` on `main` */
-  schedule?: CheckpointSchedule;
+  schedule?: CheckpointScheduleParams;
   /** Expected steps, overriding any schedule. */
   expectedSteps?: number[];
   /**
@@ -124,7 +124,7 @@ export async function verifyRepo(params: VerifyParams): Promise<VerifyReport> {
     expectedSteps = [...params.expectedSteps];
   } else if (schedule) {
     expectedFrom = "schedule";
-    expectedSteps = scheduleSteps(schedule);
+    expectedSteps = checkpointSteps(schedule);
   } else if (manifest) {
     expectedFrom = "revisions.json";
     expectedSteps = manifest.revisions.map((entry) => entry.step);
@@ -134,7 +134,7 @@ export async function verifyRepo(params: VerifyParams): Promise<VerifyReport> {
   }
   expectedSteps = [...new Set(expectedSteps)].sort((a, b) => a - b);
   const present = new Map(branches.map((branch) => [branch.revision, branch]));
-  const expectedRevisions = expectedSteps.map(revisionName);
+  const expectedRevisions = expectedSteps.map(checkpointName);
   const missingRevisions = expectedRevisions.filter((revision) => !present.has(revision));
   const expectedSet = new Set(expectedRevisions);
   const unexpectedRevisions = branches
@@ -153,9 +153,9 @@ export async function verifyRepo(params: VerifyParams): Promise<VerifyReport> {
         if (entry) {
           expected = Object.entries(entry.files).map(([path, file]) => ({ path, ...file }));
         } else {
-          const text = await readText(hub, branch.commit, "manifest.json");
+          const text = await readText(hub, branch.commit, MANIFEST_JSON);
           if (text !== null) {
-            const own = parseCheckpointManifest(text, `${hub.repo}@${branch.revision}/manifest.json`);
+            const own = parseManifest(text, `${hub.repo}@${branch.revision}/${MANIFEST_JSON}`);
             expected = Object.entries(own.files).map(([path, file]) => ({ path, ...file }));
           } else {
             // No manifest anywhere: at least what from_pretrained needs, in whichever layout is there.
@@ -198,7 +198,7 @@ export async function verifyRepo(params: VerifyParams): Promise<VerifyReport> {
 
   const allowed = new Set(
     (params.allowIdenticalWeights ?? [[0, 1]]).map(([a, b]) =>
-      [revisionName(a), revisionName(b)].sort().join(" "),
+      [checkpointName(a), checkpointName(b)].sort().join(" "),
     ),
   );
   const groups = new Map<string, string[]>();

@@ -39,7 +39,7 @@ function run(args: string[], env: Record<string, string | undefined> = {}) {
 
 describe("pythia-hub", () => {
   it("push, revisions, pull --all, verify; then verify fails on a missing branch", async () => {
-    const dir = fakeRun();
+    const dir = await fakeRun();
     const repo = repoName();
     const push = await run(["push", dir, "--repo", repo]);
     expect(push.stderr).toContain("step2: uploaded and verified");
@@ -84,14 +84,16 @@ describe("pythia-hub", () => {
   });
 
   it("a missing or malformed token is one clear line, never echoed", async () => {
-    const missing = await run(["push", fakeRun(), "--repo", repoName()], { HF_TOKEN: undefined });
+    const missing = await run(["push", await fakeRun(), "--repo", repoName()], { HF_TOKEN: undefined });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error: no Hugging Face token: set HF_TOKEN/);
-    const malformed = await run(["push", fakeRun(), "--repo", repoName()], { HF_TOKEN: "secret-value" });
+    const malformed = await run(["push", await fakeRun(), "--repo", repoName()], {
+      HF_TOKEN: "secret-value",
+    });
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toContain('must start with "hf_"');
     expect(malformed.stderr).not.toContain("secret-value");
-    const refused = await run(["push", fakeRun(), "--repo", repoName()], { HF_TOKEN: "hf_refused" });
+    const refused = await run(["push", await fakeRun(), "--repo", repoName()], { HF_TOKEN: "hf_refused" });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("refused the token");
     expect(refused.stderr).not.toContain("hf_refused");

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { checkpointDir, writeManifest, writeRunJson } from "@pythia/core/run";
 
 export const TOKEN = "hf_test_token";
 
@@ -22,8 +22,8 @@ function bytes(seed: number, length: number): Buffer {
 }
 
 /** Writes `dir/step{N}/` like `@pythia/trainer` does: the files, then `manifest.json` with sizes and sha256. */
-export function writeStep(dir: string, step: number, weightsSeed = step): string {
-  const stepDir = join(dir, `step${step}`);
+export async function writeStep(dir: string, step: number, weightsSeed = step): Promise<string> {
+  const stepDir = checkpointDir(dir, step);
   mkdirSync(stepDir, { recursive: true });
   const files: Record<string, Buffer> = {
     "config.json": Buffer.from(
@@ -34,15 +34,10 @@ export function writeStep(dir: string, step: number, weightsSeed = step): string
     "tokenizer.json": Buffer.from(`{"model": {"type": "BPE"}}\n`),
     "trainer_state.json": Buffer.from(`${JSON.stringify({ step, nextSample: step * 4 })}\n`),
   };
-  const manifest = { step, files: {} as Record<string, { bytes: number; sha256: string }> };
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(join(stepDir, name), content);
-    manifest.files[name] = {
-      bytes: content.length,
-      sha256: createHash("sha256").update(content).digest("hex"),
-    };
   }
-  writeFileSync(join(stepDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeManifest({ dir: stepDir, step });
   return stepDir;
 }
 
@@ -50,16 +45,25 @@ export function writeStep(dir: string, step: number, weightsSeed = step): string
  * A 3-checkpoint run (schedule steps 2, every 2 → step0, step1, step2) with `run.json`. As in a real
  * GPT-NeoX run, step1's weights equal step0's (the learning rate of the first update is 0).
  */
-export function fakeRun(): string {
+export async function fakeRun(): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), "pythia-hub-run-")), "run");
   mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, "run.json"),
-    `${JSON.stringify({ config: { steps: 2, checkpointEvery: 2 }, data: { kind: "index-map", prefix: "data/tiny_text_document", documents: 40 } }, null, 2)}\n`,
-  );
-  writeStep(dir, 0, 0);
-  writeStep(dir, 1, 0);
-  writeStep(dir, 2, 2);
+  writeRunJson({
+    dir,
+    config: {
+      model: {},
+      steps: 2,
+      batchSize: 4,
+      microBatchSize: 4,
+      seqLength: 8,
+      checkpointEvery: 2,
+      seed: 7,
+    },
+    data: { kind: "index-map", prefix: join(dir, "data", "tiny_text_document"), documents: 40 },
+  });
+  await writeStep(dir, 0, 0);
+  await writeStep(dir, 1, 0);
+  await writeStep(dir, 2, 2);
   return dir;
 }
 

@@ -36,7 +36,7 @@ function connection(repo: string) {
 
 describe("push", () => {
   it("pushes every checkpoint to step{N}, the final one and the model card to main, verified", async () => {
-    const run = fakeRun();
+    const run = await fakeRun();
     const repo = repoName();
     const events: PushEvent[] = [];
     const summary = await pushRun({ ...connection(repo), dir: run, onEvent: (event) => events.push(event) });
@@ -87,7 +87,7 @@ describe("push", () => {
   });
 
   it("resumes after the Hub fails midway: verified revisions are skipped, the rest finished", async () => {
-    const run = fakeRun();
+    const run = await fakeRun();
     const repo = repoName();
     // Cut the push after the first revision's commit: every later request fails with 503 (retries exhausted).
     let commits = 0;
@@ -135,7 +135,7 @@ describe("push", () => {
   });
 
   it("stops on an abort signal and resumes", async () => {
-    const run = fakeRun();
+    const run = await fakeRun();
     const repo = repoName();
     const controller = new AbortController();
     const error = await pushRun({
@@ -152,7 +152,7 @@ describe("push", () => {
   });
 
   it("retries 429 and 5xx with backoff", async () => {
-    const run = fakeRun();
+    const run = await fakeRun();
     const repo = repoName();
     let failures = 0;
     fake.fail(() => (failures++ % 3 === 0 && failures < 30 ? (failures % 2 ? 429 : 502) : null));
@@ -167,12 +167,12 @@ describe("push", () => {
   });
 
   it("HubUploader uploads queued checkpoints while training goes on; drain returns the summary", async () => {
-    const run = fakeRun();
+    const run = await fakeRun();
     const repo = repoName();
     const uploader = new HubUploader({ ...connection(repo), runDir: run });
     uploader.enqueue(join(run, "step0"));
     uploader.enqueue(join(run, "step1"));
-    writeStep(run, 2);
+    await writeStep(run, 2);
     uploader.enqueue(join(run, "step2"));
     const summary = await uploader.drain();
     expect(summary.revisions.map((r) => r.revision)).toEqual(["step0", "step1", "step2"]);
@@ -181,7 +181,7 @@ describe("push", () => {
   });
 
   it("pushCheckpoint uploads a single step directory", async () => {
-    const run = fakeRun();
+    const run = await fakeRun();
     const repo = repoName();
     const result = await pushCheckpoint({ ...connection(repo), dir: join(run, "step1") });
     expect(result).toMatchObject({ revision: "step1", status: "uploaded" });
@@ -189,13 +189,13 @@ describe("push", () => {
   });
 
   it("refuses a damaged local checkpoint and a bad token", async () => {
-    const run = fakeRun();
+    const run = await fakeRun();
     rmSync(join(run, "step1", "model.safetensors"));
     const error = await pushRun({ ...connection(repoName()), dir: run }).catch((e: unknown) => e);
     expect(HubSyncError.isInstance(error) && error.code).toBe("CHECKPOINT");
     const badToken = await pushRun({
       ...connection(repoName()),
-      dir: fakeRun(),
+      dir: await fakeRun(),
       accessToken: "hf_wrong",
     }).catch((e: unknown) => e);
     expect(HubSyncError.isInstance(badToken) && badToken.code).toBe("TOKEN");
@@ -205,8 +205,8 @@ describe("push", () => {
 
 describe("verify", () => {
   it("catches a missing branch, a duplicated weights blob and a file that differs from the manifest", async () => {
-    const run = fakeRun();
-    writeStep(run, 4, 4);
+    const run = await fakeRun();
+    await writeStep(run, 4, 4);
     const repo = repoName();
     await pushRun({ ...connection(repo), dir: run, schedule: { steps: 4, every: 2 } });
     expect((await verifyRepo(connection(repo))).ok).toBe(true);

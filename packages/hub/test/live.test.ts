@@ -16,7 +16,7 @@ describe.runIf(token !== undefined && token !== "")("live Hub (HF_TOKEN)", () =>
     const accessToken = token as string;
     const user = await whoAmI({ accessToken, ...(hubUrl ? { hubUrl } : {}) });
     const repo = `${user.name}/pythia-hub-test-${Date.now()}`;
-    const run = fakeRun();
+    const run = await fakeRun();
     try {
       const summary = await pushRun({ dir: run, repo, accessToken, hubUrl, private: true });
       expect(summary.revisions.every((revision) => revision.check.ok)).toBe(true);

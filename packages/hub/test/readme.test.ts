@@ -17,7 +17,13 @@ describe("README", () => {
     mkdirSync(packagePath(".tmp"), { recursive: true });
     const file = packagePath(".tmp/readme-example.mjs");
     writeFileSync(file, example);
-    const env = { ...process.env, HF_TOKEN: TOKEN, HUB_URL: fake.url, RUN_DIR: fakeRun(), REPO: repoName() };
+    const env = {
+      ...process.env,
+      HF_TOKEN: TOKEN,
+      HUB_URL: fake.url,
+      RUN_DIR: await fakeRun(),
+      REPO: repoName(),
+    };
     const first = await promisify(execFile)(process.execPath, [file], { env });
     // Revisions upload two at a time, so their "verified" events come in either order.
     const lines = first.stdout.split("\n");

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import {
   fromHfConfig,
   fromNeoxYaml,
-  initStd,
   ModelError,
   parameterCount,
   parseConfig,
@@ -12,6 +11,7 @@ import {
   toHfConfig,
   toNeoxYaml,
 } from "./index.js";
+import { initStd } from "./init.js";
 import { fixturePath } from "../test/helpers.js";
 
 // shared/data/pythia-configs.md: total and non-embedding parameters per size.

@@ -2,7 +2,9 @@ import * as tf from "@tensorflow/tfjs";
 import { loadPileTokenizer } from "@pythia/tokenizer";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { GPTNeoXModel } from "./index.js";
-import { chooseToken, generate, initCompute, loadCheckpoint, RandomNormal } from "./index.js";
+import { chooseToken } from "./generate.js";
+import { generate, initCompute, loadCheckpoint } from "./index.js";
+import { RandomNormal } from "./random-normal.js";
 import { fixturePath } from "../test/helpers.js";
 
 let model: GPTNeoXModel;

@@ -1,1 +1,7 @@
-export * from "./render-chart.js";
+export {
+  lineChartSvg,
+  type LineSeries,
+  renderChartSvg,
+  writePlot,
+  type WrittenPlot,
+} from "./render-chart.js";

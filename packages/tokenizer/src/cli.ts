@@ -8,7 +8,16 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { TokenizerError } from "./errors.js";
 import { loadPileTokenizer } from "./load-pile-tokenizer.js";
-import { loadTokenizerFile, readJsonl, readJsonlTexts, TokenizerInputError } from "./node.js";
+import {
+  checkUtf8,
+  invalidUtf8Message,
+  loadTokenizerFile,
+  readJsonl,
+  readJsonlTexts,
+  TokenizerInputError,
+  type InvalidUtf8,
+  type Utf8InputOptions,
+} from "./node.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 const USAGE = `Usage: pythia-tokenize <command> [options]
@@ -23,6 +32,7 @@ Options:
   --tokenizer PATH        a Hugging Face tokenizer.json (default: the bundled GPT-NeoX-20B / Pythia tokenizer)
   --skip-special-tokens   decode: drop <|endoftext|> and <|padding|>
   --jsonl-key NAME        encode/count: the JSONL field holding the text (default: text)
+  --strict                refuse input that is not UTF-8 (default: replace by U+FFFD and warn)
   -h, --help              show this help
   -V, --version           show the version
 
@@ -47,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
       "jsonl-key": { type: "string", default: "text" },
       // --field: the old spelling, kept hidden for one minor version.
       field: { type: "string" },
+      strict: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "V", default: false },
       // -v: the old spelling, kept hidden for one minor version.
@@ -79,16 +90,17 @@ async function main(argv: string[]): Promise<void> {
     throw new UsageError(`unknown command "${command}"`);
   }
   const tokenizer = values.tokenizer ? await loadTokenizerFile(values.tokenizer) : await loadPileTokenizer();
+  const input = (file: string): Utf8InputOptions => ({ file, strict: values.strict, onInvalidUtf8: warn });
   switch (command) {
     case "encode":
       expectNoArguments(command, rest);
-      for await (const text of readJsonlTexts(process.stdin, jsonlKey)) {
+      for await (const text of readJsonlTexts(process.stdin, jsonlKey, input("<stdin>"))) {
         await writeLine(JSON.stringify({ ids: tokenizer.encode(text) }));
       }
       return;
     case "decode":
       expectNoArguments(command, rest);
-      for await (const { line, value } of readJsonl(process.stdin)) {
+      for await (const { line, value } of readJsonl(process.stdin, input("<stdin>"))) {
         const ids = readIds(value, line);
         await writeLine(
           JSON.stringify({
@@ -98,7 +110,7 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     default:
-      await count(tokenizer, rest, jsonlKey);
+      await count(tokenizer, rest, jsonlKey, input);
   }
 }
 
@@ -127,7 +139,12 @@ function readIds(value: unknown, line: number): number[] {
   return ids as number[];
 }
 
-async function count(tokenizer: Tokenizer, files: string[], field: string): Promise<void> {
+async function count(
+  tokenizer: Tokenizer,
+  files: string[],
+  field: string,
+  input: (file: string) => Utf8InputOptions,
+): Promise<void> {
   if (files.length === 0) {
     throw new UsageError("count needs at least one FILE");
   }
@@ -136,15 +153,17 @@ async function count(tokenizer: Tokenizer, files: string[], field: string): Prom
     let tokens = 0;
     try {
       if (/\.jsonl$/i.test(file)) {
-        for await (const text of readJsonlTexts(createReadStream(file), field)) {
+        for await (const text of readJsonlTexts(createReadStream(file), field, input(file))) {
           tokens += tokenizer.encode(text).length;
         }
       } else {
-        tokens = tokenizer.encode(await readFile(file, "utf8")).length;
+        tokens = tokenizer.encode(await readText(file, input(file))).length;
       }
     } catch (error) {
       if (TokenizerError.isInstance(error)) {
-        throw new TokenizerInputError(`${file}: ${error.message}`);
+        throw error.message.startsWith(`${file}: `)
+          ? error
+          : new TokenizerInputError(`${file}: ${error.message}`);
       }
       const code = (error as NodeJS.ErrnoException).code;
       throw new TokenizerInputError(`cannot read ${file} (${code ?? String(error)})`);
@@ -155,6 +174,23 @@ async function count(tokenizer: Tokenizer, files: string[], field: string): Prom
   if (files.length > 1) {
     await writeLine(`${total}\ttotal`);
   }
+}
+
+/** A plain-text file as one document, read like `pythia-data preprocess` does (BOM dropped, ADR 0018). */
+async function readText(file: string, options: Utf8InputOptions): Promise<string> {
+  const decoder = new TextDecoder("utf-8");
+  let text = "";
+  for await (const chunk of checkUtf8(createReadStream(file), options)) {
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** One warning line on stderr for input that was not UTF-8 (the CLI prints; the library reports). */
+function warn(finding: InvalidUtf8): void {
+  process.stderr.write(
+    `pythia-tokenize: warning: ${invalidUtf8Message(finding)}; replaced by U+FFFD (pass --strict to refuse such input)\n`,
+  );
 }
 
 /** Writes one line to stdout, waiting for the pipe to drain (constant memory on huge inputs). */

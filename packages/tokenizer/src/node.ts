@@ -3,25 +3,17 @@
  * (`@pythia/tokenizer`) stays free of `node:` imports so it runs in browsers.
  */
 import { readFile } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { TokenizerError } from "./errors.js";
 import { Tokenizer } from "./tokenizer.js";
+import { readUtf8Lines, type Utf8InputOptions } from "./read-utf8-lines.js";
+import { TokenizerInputError } from "./tokenizer-input-error.js";
 
 export * from "./index.js";
-
-/** Thrown for bad user input (a malformed JSONL line, a missing field); carries the line number. */
-export class TokenizerInputError extends TokenizerError {
-  /** 1-based line number in the input, when the input is line oriented. */
-  readonly line: number | undefined;
-
-  constructor(message: string, line?: number) {
-    super("TOKENIZER_INPUT", line === undefined ? message : `line ${line}: ${message}`);
-    this.name = "TokenizerInputError";
-    this.line = line;
-  }
-}
+export * from "./tokenizer-input-error.js";
+export * from "./utf8-validator.js";
+export * from "./read-utf8-lines.js";
 
 /** Absolute path of the GPT-NeoX-20B `tokenizer.json` shipped in this package (to copy into checkpoints). */
 export function bundledTokenizerPath(): string {
@@ -66,25 +58,28 @@ export interface JsonlLine {
 }
 
 /**
- * Parses a JSONL stream line by line (constant memory).
- * @throws TokenizerInputError with the line number on an empty or invalid line.
+ * Parses a JSONL stream line by line (constant memory). Blank lines are skipped and a leading
+ * byte-order mark is dropped, as `pythia-data preprocess` does (ADR 0018); bytes that are not UTF-8
+ * are reported through `options` (or refused under `strict`).
+ * @throws TokenizerInputError with the line number on an invalid line.
  */
-export async function* readJsonl(input: Readable): AsyncGenerator<JsonlLine, void> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
+export async function* readJsonl(
+  input: Readable,
+  options: Utf8InputOptions = {},
+): AsyncGenerator<JsonlLine, void> {
   let line = 0;
-  for await (const text of lines) {
+  for await (const text of readUtf8Lines(input, options)) {
     line++;
     if (text.trim().length === 0) {
-      throw new TokenizerInputError(
-        'empty line; expected one JSON object per line, e.g. {"text": "..."}',
-        line,
-      );
+      continue;
     }
+    let value: unknown;
     try {
-      yield { line, value: JSON.parse(text) };
+      value = JSON.parse(text);
     } catch (error) {
       throw new TokenizerInputError(`invalid JSON (${(error as Error).message})`, line);
     }
+    yield { line, value };
   }
 }
 
@@ -92,8 +87,12 @@ export async function* readJsonl(input: Readable): AsyncGenerator<JsonlLine, voi
  * The `field` string of each line of a JSONL stream (`{"text": "..."}` by default).
  * @throws TokenizerInputError with the line number when a line lacks the field or it is not a string.
  */
-export async function* readJsonlTexts(input: Readable, field = "text"): AsyncGenerator<string, void> {
-  for await (const { line, value } of readJsonl(input)) {
+export async function* readJsonlTexts(
+  input: Readable,
+  field = "text",
+  options: Utf8InputOptions = {},
+): AsyncGenerator<string, void> {
+  for await (const { line, value } of readJsonl(input, options)) {
     const text =
       typeof value === "object" && value !== null ? (value as Record<string, unknown>)[field] : undefined;
     if (typeof text !== "string") {

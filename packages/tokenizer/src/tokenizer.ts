@@ -1,18 +1,19 @@
 import { BytePairEncoder } from "./bpe.js";
-import { CHAR_TO_BYTE, GPT2_SPLIT_PATTERN, isRustWhitespace } from "./byte-level.js";
+import { CHAR_TO_BYTE, GPT2_SPLIT_PATTERN } from "./byte-level.js";
 import { TokenizerError, TokenizerFormatError } from "./errors.js";
 import { createNormalizer, type Normalize } from "./normalizer.js";
-import type { ByteLevelComponentFormat, TokenizerFileFormat } from "./tokenizer-format.js";
+import {
+  readAddedTokens,
+  readByteLevel,
+  readModel,
+  readOptionalByteLevel,
+  type AddedToken,
+} from "./read-tokenizer-file.js";
+import { alignNormalized, trimSpaces } from "./token-offsets.js";
+import type { TokenizerFileFormat } from "./tokenizer-format.js";
+import { ensureUtf8Capacity, writeUtf8 } from "./write-utf8.js";
 
-/** An entry of the tokenizer's added vocabulary (matched in text before BPE runs). */
-export interface AddedToken {
-  id: number;
-  content: string;
-  /** Special tokens are dropped by `decode(ids, { skipSpecialTokens: true })`. */
-  special: boolean;
-  /** Matched against the normalized text (true) or the raw text (false). */
-  normalized: boolean;
-}
+export type { AddedToken } from "./read-tokenizer-file.js";
 
 /** Token ids with their token strings and character spans. */
 export interface EncodingWithOffsets {
@@ -353,7 +354,8 @@ export class Tokenizer {
   ): void {
     let ids = this.cache.get(word);
     if (ids === undefined) {
-      const length = this.writeUtf8(word);
+      this.utf8 = ensureUtf8Capacity(this.utf8, word);
+      const length = writeUtf8(word, this.utf8);
       ids = [];
       this.bpe.encodeBytes(this.utf8, length, ids);
       if (word.length < CACHEABLE_WORD_LENGTH) {
@@ -390,44 +392,6 @@ export class Tokenizer {
       byte += width;
       trace.offsets.push(span(wordStart + firstChar, wordStart + lastChar + lastUnits));
     }
-  }
-
-  /** UTF-8 bytes of `word` into `this.utf8`; lone surrogates become U+FFFD like `TextEncoder`. */
-  private writeUtf8(word: string): number {
-    if (this.utf8.length < word.length * 3) {
-      this.utf8 = new Uint8Array(word.length * 3 + 16);
-    }
-    const buffer = this.utf8;
-    let at = 0;
-    for (let i = 0; i < word.length; i++) {
-      let code = word.charCodeAt(i);
-      if (code < 0x80) {
-        buffer[at++] = code;
-        continue;
-      }
-      if (code < 0x800) {
-        buffer[at++] = 0xc0 | (code >> 6);
-        buffer[at++] = 0x80 | (code & 0x3f);
-        continue;
-      }
-      if (code >= 0xd800 && code <= 0xdfff) {
-        const next = word.charCodeAt(i + 1);
-        if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-          code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
-          i++;
-          buffer[at++] = 0xf0 | (code >> 18);
-          buffer[at++] = 0x80 | ((code >> 12) & 0x3f);
-          buffer[at++] = 0x80 | ((code >> 6) & 0x3f);
-          buffer[at++] = 0x80 | (code & 0x3f);
-          continue;
-        }
-        code = 0xfffd;
-      }
-      buffer[at++] = 0xe0 | (code >> 12);
-      buffer[at++] = 0x80 | ((code >> 6) & 0x3f);
-      buffer[at++] = 0x80 | (code & 0x3f);
-    }
-    return at;
   }
 
   /** The bytes a token stands for: byte-level symbols mapped back, or the raw UTF-8 of an added token. */
@@ -467,197 +431,6 @@ function alternation(literals: string[]): RegExp | null {
   }
   unique.sort((a, b) => b.length - a.length);
   return new RegExp(unique.map((literal) => literal.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"), "gu");
-}
-
-/** tokenizers' ByteLevel `process_offsets`: drop leading/trailing space symbols from a token's span. */
-function trimSpaces(token: string, span: [number, number]): void {
-  const chars = [...token];
-  const isSpace = (char: string) => char === "Ġ" || isRustWhitespace(char.codePointAt(0) as number);
-  let leading = 0;
-  while (leading < chars.length && isSpace(chars[leading] as string)) {
-    leading++;
-  }
-  let trailing = 0;
-  while (trailing < chars.length && isSpace(chars[chars.length - 1 - trailing] as string)) {
-    trailing++;
-  }
-  if (leading > 0) {
-    span[0] = Math.min(span[0] + leading, span[1]);
-  }
-  if (trailing > 0 && span[1] >= trailing) {
-    span[1] = Math.max(span[1] - trailing, span[0]);
-  }
-}
-
-/**
- * Maps each UTF-16 unit of `normalized` to the span of `original` it came from, the way tokenizers'
- * `NormalizedString` aligns NFC output: normalization runs per base character with its combining
- * marks (and Hangul jamo); inside such a chunk an output character aligns with the input character
- * its first decomposed piece came from, in sequence (so "e\u0301" -> "é" aligns to the "e", and both
- * halves of an expansion align to the expanded character). When per-chunk
- * normalization does not reproduce the whole-string result, every unit maps to the whole segment.
- */
-function alignNormalized(
-  original: string,
-  normalized: string,
-  normalize: Normalize | null,
-): { starts: Int32Array; ends: Int32Array } {
-  const starts = new Int32Array(normalized.length);
-  const ends = new Int32Array(normalized.length);
-  let at = 0;
-  let rebuilt = "";
-  for (const match of original.matchAll(/[\s\S][\p{M}\u1160-\u11ff\ud7b0-\ud7ff]*/gu)) {
-    const chunk = normalize ? normalize(match[0]) : match[0];
-    rebuilt += chunk;
-    // Each input character, repeated once per character of its canonical decomposition: the
-    // sequence the Rust normalizer walks. An output character takes the span at the current
-    // position and advances by the length of its own decomposition.
-    const sources: Array<[number, number]> = [];
-    for (let i = 0; i < match[0].length;) {
-      const char = String.fromCodePoint(match[0].codePointAt(i) as number);
-      const span: [number, number] = [match.index + i, match.index + i + char.length];
-      for (let k = [...char.normalize("NFD")].length; k > 0; k--) {
-        sources.push(span);
-      }
-      i += char.length;
-    }
-    let position = 0;
-    for (const char of chunk) {
-      const span = sources[Math.min(position, sources.length - 1)] as [number, number];
-      for (let u = 0; u < char.length && at < normalized.length; u++, at++) {
-        starts[at] = span[0];
-        ends[at] = span[1];
-      }
-      position += [...char.normalize("NFD")].length;
-    }
-  }
-  if (rebuilt !== normalized) {
-    starts.fill(0);
-    ends.fill(original.length);
-  }
-  return { starts, ends };
-}
-
-function readModel(file: TokenizerFileFormat, source: string) {
-  const model = file.model;
-  if (typeof model !== "object" || model === null) {
-    throw new TokenizerFormatError({
-      source,
-      field: "model",
-      message: "missing; expected a BPE model object",
-    });
-  }
-  if (model.type !== "BPE") {
-    throw new TokenizerFormatError({
-      source,
-      field: "model.type",
-      message: `model type "${String(model.type)}" is not supported; only byte-level "BPE" tokenizers (GPT-2, GPT-NeoX, Pythia) are`,
-      unsupported: true,
-    });
-  }
-  if (typeof model.vocab !== "object" || model.vocab === null || Array.isArray(model.vocab)) {
-    throw new TokenizerFormatError({
-      source,
-      field: "model.vocab",
-      message: "expected an object of token -> id",
-    });
-  }
-  if (!Array.isArray(model.merges)) {
-    throw new TokenizerFormatError({ source, field: "model.merges", message: "expected an array of merges" });
-  }
-  const unsupported = (field: string, value: unknown) =>
-    new TokenizerFormatError({
-      source,
-      field: `model.${field}`,
-      message: `${JSON.stringify(value)} is not supported by this byte-level BPE implementation; remove it or use the Rust tokenizers library`,
-      unsupported: true,
-    });
-  if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) {
-    throw unsupported("dropout", model.dropout);
-  }
-  if (model.continuing_subword_prefix) {
-    throw unsupported("continuing_subword_prefix", model.continuing_subword_prefix);
-  }
-  if (model.end_of_word_suffix) {
-    throw unsupported("end_of_word_suffix", model.end_of_word_suffix);
-  }
-  if (model.byte_fallback) {
-    throw unsupported("byte_fallback", model.byte_fallback);
-  }
-  return model;
-}
-
-function readByteLevel(
-  file: TokenizerFileFormat,
-  source: string,
-): { addPrefixSpace: boolean; useRegex: boolean } {
-  let config = file.pre_tokenizer;
-  let field = "pre_tokenizer";
-  if (config?.type === "Sequence" && config.pretokenizers?.length === 1) {
-    config = config.pretokenizers[0];
-    field = "pre_tokenizer.pretokenizers[0]";
-  }
-  if (config === null || config === undefined || config.type !== "ByteLevel") {
-    throw new TokenizerFormatError({
-      source,
-      field: `${field}.type`,
-      message: `pre-tokenizer "${String(config?.type ?? null)}" is not supported; expected "ByteLevel"`,
-      unsupported: true,
-    });
-  }
-  return { addPrefixSpace: config.add_prefix_space ?? true, useRegex: config.use_regex ?? true };
-}
-
-/** `post_processor` or `decoder`: `null`, or a ByteLevel component (anything else is rejected). */
-function readOptionalByteLevel(
-  file: TokenizerFileFormat,
-  key: "post_processor" | "decoder",
-  source: string,
-): ByteLevelComponentFormat | null {
-  const config = file[key];
-  if (config === null || config === undefined) {
-    return null;
-  }
-  if (config.type !== "ByteLevel") {
-    throw new TokenizerFormatError({
-      source,
-      field: `${key}.type`,
-      message: `${key} "${String(config.type)}" is not supported; expected "ByteLevel" or null`,
-      unsupported: true,
-    });
-  }
-  return config;
-}
-
-function readAddedTokens(file: TokenizerFileFormat, source: string): AddedToken[] {
-  const entries = file.added_tokens ?? [];
-  if (!Array.isArray(entries)) {
-    throw new TokenizerFormatError({ source, field: "added_tokens", message: "expected an array" });
-  }
-  return entries
-    .map((entry, index): AddedToken => {
-      const field = `added_tokens[${index}]`;
-      if (typeof entry?.content !== "string" || !Number.isInteger(entry.id)) {
-        throw new TokenizerFormatError({
-          source,
-          field,
-          message: "expected { id: integer, content: string }",
-        });
-      }
-      for (const flag of ["lstrip", "rstrip", "single_word"] as const) {
-        if (entry[flag]) {
-          throw new TokenizerFormatError({
-            source,
-            field: `${field}.${flag}`,
-            message: `added token ${JSON.stringify(entry.content)} sets ${flag}, which is not supported`,
-            unsupported: true,
-          });
-        }
-      }
-      const special = entry.special ?? false;
-      return { id: entry.id, content: entry.content, special, normalized: entry.normalized ?? !special };
-    })
-    .sort((a, b) => a.id - b.id);
 }
 
 export { TokenizerError };

@@ -60,7 +60,8 @@ describe("pythia-tokenize", () => {
       /line 1: expected an object with a string "text" field/,
       1,
     ],
-    ["empty line", ["encode"], '{"text":"a"}\n\n{"text":"b"}\n', /line 2: empty line/, 1],
+    // Blank lines are skipped (ADR 0018), so a bad line keeps its number in the file.
+    ["bad line after a blank one", ["encode"], '{"text":"a"}\n\n{"b"}\n', /line 3: invalid JSON/, 1],
     ["bad ids", ["decode"], '{"ids":[1,-2]}\n', /line 1: ids\[1\] is -2/, 1],
     ["unknown command", ["frobnicate"], "", /unknown command "frobnicate"/, 2],
     [

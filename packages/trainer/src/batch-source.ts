@@ -6,6 +6,7 @@ import {
   preshuffledBatch,
   DataloaderError,
 } from "@pythia/dataloader";
+import type { RunDataFormat } from "@pythia/core/run";
 import type { TrainConfig } from "./train-config.js";
 import { TrainingError } from "./training-errors.js";
 
@@ -34,14 +35,21 @@ export interface BatchSource {
   trainBatch(step: number): Int32Array;
   /** Validation micro-batch i (`[microBatchSize, seqLength + 1]`), or null without validation data. */
   validationBatch(index: number): Int32Array | null;
-  /** What run.json records about the data. */
-  describe(): Record<string, unknown>;
+  /** What run.json records about the data (paths as given: absolute or relative to the working directory). */
+  describe(): RunDataFormat;
   close(): void;
 }
 
 /** GPT-NeoX's requested sample count: train_iters · global_batch · 1.005, rounded up (147164160 for Pythia). */
 export function requestedSamples(steps: number, batchSize: number): number {
   return Math.ceil(steps * batchSize * 1.005);
+}
+
+/** How many of `documents` (the last ones) are held out for validation with `fraction`. */
+export function heldOutDocuments(documents: number, fraction: number): number {
+  return fraction > 0 && documents >= 2
+    ? Math.min(documents - 1, Math.max(1, Math.round(documents * fraction)))
+    : 0;
 }
 
 /** Opens the data for a run, checking it holds enough samples for every step. */
@@ -64,10 +72,7 @@ function indexMapSource(
   const dataset = IndexedDataset.open(data.prefix);
   const documents = dataset.length;
   const fraction = data.validationFraction ?? 0.01;
-  const held =
-    fraction > 0 && documents >= 2
-      ? Math.min(documents - 1, Math.max(1, Math.round(documents * fraction)))
-      : 0;
+  const held = heldOutDocuments(documents, fraction);
   const range = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
   const cacheDir = data.cacheDir ?? `${out}/index-maps`;
   const common = {
@@ -110,7 +115,7 @@ function indexMapSource(
         ? null
         : indexMapBatch({ dataset: validation, step: index, batchSize: config.microBatchSize }),
     describe: () => ({
-      kind: "index-map",
+      kind: "index-map" as const,
       prefix: data.prefix,
       validationFraction: fraction,
       documents,
@@ -151,7 +156,7 @@ function preshuffledSource(
             seqLength: config.seqLength,
           }),
     describe: () => ({
-      kind: "preshuffled",
+      kind: "preshuffled" as const,
       prefix: data.prefix,
       ...(data.validationPrefix === undefined ? {} : { validationPrefix: data.validationPrefix }),
       rows,

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initCompute, loadCheckpoint } from "@pythia/model";
 import { beforeAll, describe, expect, it } from "vitest";
-import { completeCheckpoints, train, TrainingError, type TrainEvent } from "./index.js";
+import { completeCheckpointSteps } from "@pythia/core/run";
+import { train, TrainingError, type TrainEvent } from "./index.js";
 import { runDir, tinyConfig, tinyDataset } from "../test/helpers.js";
 
 beforeAll(async () => {
@@ -34,7 +35,7 @@ describe("train", () => {
         .filter((name) => name.startsWith("step"))
         .sort(),
     ).toEqual(["step0", "step1", "step12", "step2", "step4", "step8"]);
-    expect(await completeCheckpoints(out)).toEqual([12, 8, 4, 2, 1, 0]);
+    expect(await completeCheckpointSteps({ dir: out })).toEqual([0, 1, 2, 4, 8, 12]);
     for (const file of [
       "config.json",
       "model.safetensors",
@@ -95,7 +96,7 @@ describe("train", () => {
       });
       process_.on("exit", () => resolve());
     });
-    expect(await completeCheckpoints(out)).toEqual([4, 2, 1, 0]);
+    expect(await completeCheckpointSteps({ dir: out })).toEqual([0, 1, 2, 4]);
     const events: TrainEvent[] = [];
     await train({
       config,

@@ -3,24 +3,28 @@
  * step: learning rate → batch (with interventions) → micro-batch gradients → clip → AdamW → events,
  * metrics line, checkpoint on Pythia's schedule, validation. Emits events; never prints.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { checkpointSteps, drain } from "@pythia/core";
+import {
+  appendMetrics,
+  assertNoCheckpoints,
+  checkpointDir,
+  completeCheckpointSteps,
+  removeTemporaryFiles,
+  resetMetrics,
+  truncateMetrics,
+  writeRunJson,
+  type RunDataFormat,
+} from "@pythia/core/run";
 import { computeInfo, GPTNeoXModel, parseConfig, takeWebGPUErrors } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
 import { AdamW, clipCoefficient, clipGradients } from "./adamw.js";
 import { webgpuInternals } from "./adamw-webgpu.js";
-import { openBatchSource, type BatchSource, type TrainingData } from "./batch-source.js";
+import type { BatchSource, TrainingData } from "./batch-source.js";
+import { openCheckedBatchSource } from "./data-checks.js";
 import { learningRateAt, type LearningRateSchedule } from "./lr-schedule.js";
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from "./train-config.js";
-import {
-  checkpointName,
-  completeCheckpoints,
-  readTrainingCheckpoint,
-  removePartialCheckpoints,
-  writeTrainingCheckpoint,
-  type TrainerState,
-} from "./training-checkpoint.js";
+import { readTrainingCheckpoint, writeTrainingCheckpoint, type TrainerState } from "./training-checkpoint.js";
 import { TrainingError } from "./training-errors.js";
 
 /** Rewrites the token rows of the steps in `[fromStep, toStep)` (1-based optimizer steps) before training on them. */
@@ -53,7 +57,8 @@ export type TrainEvent =
       steps: number;
       resumed: boolean;
       checkpointSteps: number[];
-      data: Record<string, unknown>;
+      /** What run.json records about the data. */
+      data: RunDataFormat;
     }
   | {
       type: "step-end";
@@ -76,11 +81,6 @@ export interface TrainSummary {
   checkpoints: string[];
 }
 
-/** One line of `metrics.jsonl`. */
-export type MetricsLine =
-  | { type: "train"; step: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number }
-  | { type: "eval"; step: number; loss: number; perplexity: number };
-
 /** Validates a training configuration, naming each bad field. */
 export function parseTrainConfig(input: TrainConfigInput): TrainConfig {
   const result = TrainConfigSchema.safeParse(input);
@@ -97,12 +97,8 @@ export function parseTrainConfig(input: TrainConfigInput): TrainConfig {
 export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent, TrainSummary> {
   const config = parseTrainConfig(params.config);
   const out = params.out;
-  const existing = await completeCheckpoints(out);
-  if (existing.length > 0 && !params.resume) {
-    throw new TrainingError(
-      "CHECKPOINT",
-      `${out} already holds checkpoints (newest: ${checkpointName(existing[0] as number)}); pass resume to continue it, or choose a new output directory`,
-    );
+  if (!params.resume) {
+    await assertNoCheckpoints({ dir: out });
   }
   const schedule: LearningRateSchedule = {
     maxLr: config.lr,
@@ -118,9 +114,9 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
     }),
   );
   // Open (and check) the data before writing anything into the run directory.
-  const source: BatchSource = openBatchSource(params.data, config, out);
+  const source: BatchSource = openCheckedBatchSource({ data: params.data, config, out });
   mkdirSync(out, { recursive: true });
-  removePartialCheckpoints(out);
+  removeTemporaryFiles({ dir: out });
   const optimizer = new AdamW({
     beta1: config.beta1,
     beta2: config.beta2,
@@ -129,20 +125,20 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
   });
   let model: GPTNeoXModel;
   let startStep = 0;
-  const resumeFrom = params.resume ? existing[0] : undefined;
+  const resumeFrom = params.resume ? (await completeCheckpointSteps({ dir: out })).at(-1) : undefined;
   try {
     if (resumeFrom !== undefined) {
       const restored = await readTrainingCheckpoint({
-        dir: join(out, checkpointName(resumeFrom)),
+        dir: checkpointDir(out, resumeFrom),
         optimizer,
       });
       checkSameRun(restored.state.config, config, out);
       model = restored.model;
       startStep = restored.state.step;
-      truncateMetrics(out, startStep);
+      truncateMetrics({ dir: out, step: startStep });
     } else {
       model = GPTNeoXModel.initialize({ config: config.model, seed: config.seed });
-      writeFileSync(join(out, "metrics.jsonl"), "");
+      resetMetrics(out);
     }
   } catch (error) {
     source.close();
@@ -154,10 +150,13 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
   let finalLoss: number | null = null;
   let validationLoss: number | null = null;
   try {
-    writeFileSync(
-      join(out, "run.json"),
-      `${JSON.stringify({ config, data: source.describe(), compute: computeInfo(), versions: { tfjs: tf.version.tfjs } }, null, 2)}\n`,
-    );
+    writeRunJson({
+      dir: out,
+      config,
+      data: source.describe(),
+      compute: computeInfo(),
+      versions: { tfjs: tf.version.tfjs },
+    });
     yield {
       type: "run-start",
       fromStep: startStep,
@@ -189,10 +188,10 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
     const variables = Object.values(model.params);
     for (let step = startStep; step < config.steps; step++) {
       if (params.signal?.aborted) {
-        const newest = (await completeCheckpoints(out))[0];
+        const newest = (await completeCheckpointSteps({ dir: out })).at(-1);
         throw new TrainingError(
           "ABORTED",
-          `stopped before step ${step + 1} of ${config.steps}; the newest checkpoint is ${newest === undefined ? "none" : join(out, checkpointName(newest))}; resume to continue`,
+          `stopped before step ${step + 1} of ${config.steps}; the newest checkpoint is ${newest === undefined ? "none" : checkpointDir(out, newest)}; resume to continue`,
         );
       }
       const started = performance.now();
@@ -265,7 +264,8 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
       const loss = lossSum / accumulation;
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
-        const last = written.at(-1) ?? (await completeCheckpoints(out))[0];
+        const newest = (await completeCheckpointSteps({ dir: out })).at(-1);
+        const last = written.at(-1) ?? (newest === undefined ? undefined : checkpointDir(out, newest));
         throw new TrainingError(
           "DIVERGED",
           `step ${step + 1}: the loss is ${loss}; training stopped. The last good checkpoint is ${last ?? "none"}; lower the learning rate and resume from it.`,
@@ -348,34 +348,6 @@ async function evaluate(
     tf.dispose([ids, loss, tokenLosses]);
   }
   return sum / config.evalBatches;
-}
-
-function appendMetrics(out: string, line: MetricsLine): void {
-  appendFileSync(join(out, "metrics.jsonl"), `${JSON.stringify(line)}\n`);
-}
-
-/** On resume, drops metrics logged after the checkpoint (they will be logged again). */
-/** The lines of a run's `metrics.jsonl`, oldest first (no file: none). */
-export function readMetrics(out: string): MetricsLine[] {
-  const path = join(out, "metrics.jsonl");
-  if (!existsSync(path)) {
-    return [];
-  }
-  return readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line.trim().length > 0)
-    .map((line) => JSON.parse(line) as MetricsLine);
-}
-
-function truncateMetrics(out: string, step: number): void {
-  const path = join(out, "metrics.jsonl");
-  if (!existsSync(path)) {
-    return;
-  }
-  const kept = readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => line.length > 0 && (JSON.parse(line) as MetricsLine).step <= step);
-  writeFileSync(path, kept.map((line) => `${line}\n`).join(""));
 }
 
 /** A resumed run must be the same run: same architecture, batch shape, schedule and seed. */

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { renameDurable } from "@pythia/core";
 import { join } from "node:path";
+import { checkpointDir, temporaryPath, writeManifest } from "@pythia/core/run";
 import {
   loadCheckpoint,
   readSafetensors,
@@ -11,7 +11,6 @@ import {
   type TensorEntry,
 } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs";
-import { sha256File as sha256 } from "@pythia/core";
 import type { AdamW } from "./adamw.js";
 import type { TrainConfig } from "./train-config.js";
 import { TrainingError } from "./training-errors.js";
@@ -32,22 +31,11 @@ export interface TrainerState {
   lossScale: null;
 }
 
-/** `manifest.json`: every file of a checkpoint with its size and sha256; written last. */
-export interface CheckpointManifest {
-  step: number;
-  files: Record<string, { bytes: number; sha256: string }>;
-}
-
-/** Name of the checkpoint directory of step N (also its Hub revision name). */
-export function checkpointName(step: number): string {
-  return `step${step}`;
-}
-
 /**
  * Writes `out/step{N}/`: the HF checkpoint (config.json, model.safetensors, tokenizer files),
  * `optimizer.safetensors` (moments by parameter name), `trainer_state.json` and `manifest.json`.
- * Everything goes to a hidden temporary directory that is renamed into place once the manifest is
- * written, so a directory named `stepN` is always complete. Contains no timestamps: the same run
+ * Everything goes to a temporary sibling (`step{N}.tmp-*`) that is renamed into place once the
+ * manifest is written, so a directory named `stepN` is always complete. Contains no timestamps: the same run
  * gives byte-identical checkpoints.
  */
 export async function writeTrainingCheckpoint(params: {
@@ -56,9 +44,8 @@ export async function writeTrainingCheckpoint(params: {
   optimizer: AdamW;
   state: TrainerState;
 }): Promise<{ dir: string; bytes: number }> {
-  const name = checkpointName(params.state.step);
-  const final = join(params.out, name);
-  const partial = join(params.out, `.${name}.partial-${randomBytes(4).toString("hex")}`);
+  const final = checkpointDir(params.out, params.state.step);
+  const partial = temporaryPath(final);
   try {
     await saveCheckpoint({ model: params.model, dir: partial });
     const moments: Record<string, TensorEntry> = {};
@@ -78,14 +65,7 @@ export async function writeTrainingCheckpoint(params: {
       metadata: { step: String(params.optimizer.step) },
     });
     writeFileSync(join(partial, "trainer_state.json"), `${JSON.stringify(params.state, null, 2)}\n`);
-    const manifest: CheckpointManifest = { step: params.state.step, files: {} };
-    let bytes = 0;
-    for (const file of readdirSync(partial).sort()) {
-      const size = statSync(join(partial, file)).size;
-      manifest.files[file] = { bytes: size, sha256: await sha256(join(partial, file)) };
-      bytes += size;
-    }
-    writeFileSync(join(partial, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    const { bytes } = await writeManifest({ dir: partial, step: params.state.step });
     if (existsSync(final)) {
       rmSync(final, { recursive: true, force: true });
     }
@@ -94,62 +74,6 @@ export async function writeTrainingCheckpoint(params: {
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
     throw error;
-  }
-}
-
-/**
- * The steps of the complete checkpoints in `out`, newest first. A directory counts only when its
- * `manifest.json` lists files that exist with the listed sizes (`verify: true` also checks sha256).
- */
-export async function completeCheckpoints(
-  out: string,
-  options: { verify?: boolean } = {},
-): Promise<number[]> {
-  if (!existsSync(out)) {
-    return [];
-  }
-  const steps = readdirSync(out)
-    .map((entry) => /^step(\d+)$/.exec(entry))
-    .filter((match): match is RegExpExecArray => match !== null)
-    .map((match) => Number(match[1]))
-    .sort((a, b) => b - a);
-  const complete: number[] = [];
-  for (const step of steps) {
-    if (await isComplete(join(out, checkpointName(step)), options.verify ?? false)) {
-      complete.push(step);
-    }
-  }
-  return complete;
-}
-
-async function isComplete(dir: string, verify: boolean): Promise<boolean> {
-  let manifest: CheckpointManifest;
-  try {
-    manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as CheckpointManifest;
-  } catch {
-    return false;
-  }
-  for (const [file, entry] of Object.entries(manifest.files)) {
-    const path = join(dir, file);
-    if (!existsSync(path) || statSync(path).size !== entry.bytes) {
-      return false;
-    }
-    if (verify && (await sha256(path)) !== entry.sha256) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** Removes temporary directories left by a crash during a checkpoint write. */
-export function removePartialCheckpoints(out: string): void {
-  if (!existsSync(out)) {
-    return;
-  }
-  for (const entry of readdirSync(out)) {
-    if (/^\.step\d+\.partial-/.test(entry)) {
-      rmSync(join(out, entry), { recursive: true, force: true });
-    }
   }
 }
 

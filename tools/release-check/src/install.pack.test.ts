@@ -105,7 +105,7 @@ console.log(JSON.stringify({ shape: logits.shape, loss: (await loss.data())[0] }
       }
       writeFileSync(join(dir, "tiny.txt"), `${lines.join("\n")}\n`);
       const args = ["pythia", "train", "--steps", "2", "--preset", "pythia-14m", "--input", "tiny.txt"];
-      args.push("--seq-length", "16", "--batch-size", "1", "--checkpoint-every", "2", "--out", "run");
+      args.push("--seq-length", "16", "--batch-size", "1", "--checkpoint-every", "2", "--output", "run");
       const result = spawnSync("npx", ["--no-install", ...args], {
         cwd: dir,
         encoding: "utf8",

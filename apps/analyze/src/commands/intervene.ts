@@ -1,0 +1,68 @@
+import { AnalysisError, interventionLossSvg, interventionRun } from "@pythia/analyses";
+import { integerArgument, numberArgument } from "@pythia/core/cli";
+import { checkpointDir } from "@pythia/core/run";
+import { writePlot } from "@pythia/plots";
+import { Command } from "commander";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { log, startCompute } from "../cli-shared.js";
+
+/** `pythia-analyze intervene`: retrain the end of a run with the pronoun swap into a new run. */
+export function interveneCommand(): Command {
+  return new Command("intervene")
+    .description(
+      "retrain the last steps of a run with the pronoun swap (he → she, …) into a new run, for gender-bias comparisons",
+    )
+    .requiredOption("--run <dir>", "the baseline @pythia/trainer run directory (not modified)")
+    .requiredOption("--out <dir>", "the new run directory (a rerun resumes it)")
+    .option(
+      "--percent <p>",
+      "intervene on the last p% of the steps, from the newest checkpoint at or before that point (Pythia: 7 and 21)",
+      numberArgument,
+      7,
+    )
+    .option(
+      "--resume-step <n>",
+      "resume from this baseline checkpoint instead (Pythia: 133000)",
+      integerArgument,
+    )
+    .action(async (options) => {
+      if (!(options.percent > 0 && options.percent <= 100)) {
+        throw new AnalysisError("INPUT", `--percent must be in (0, 100], got ${options.percent}`);
+      }
+      await startCompute(options);
+      let steps = 0;
+      let logged = false;
+      const summary = await interventionRun({
+        baseline: options.run,
+        out: options.out,
+        percent: options.percent,
+        resumeStep: options.resumeStep,
+        onEvent: (event) => {
+          if (event.type === "run-start") {
+            steps = event.steps;
+            log(
+              `resuming ${options.run} at step ${event.fromStep} of ${event.steps}, swapping pronouns from step ${event.fromStep + 1}`,
+            );
+          } else if (
+            event.type === "step-end" &&
+            (!logged || event.step % 10 === 0 || event.step === steps)
+          ) {
+            logged = true;
+            log(`step ${event.step}: loss ${event.loss.toFixed(4)}`);
+          } else if (event.type === "checkpoint-written") {
+            log(`wrote ${event.dir}`);
+          }
+        },
+      });
+      mkdirSync(join(options.out, "plots"), { recursive: true });
+      const plot = await writePlot(
+        join(options.out, "plots", "loss-vs-baseline"),
+        interventionLossSvg({ baseline: options.run, intervened: options.out, ...summary }),
+      );
+      log(`wrote ${plot.svg}`);
+      log(
+        `intervened on steps ${summary.fromStep}–${summary.toStep - 1}; compare with: pythia-analyze gender-bias --checkpoint ${checkpointDir(options.run, summary.steps)} --compare ${checkpointDir(options.out, summary.steps)} --data-dir <bias data> --out <dir>`,
+      );
+    });
+}

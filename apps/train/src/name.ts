@@ -1,0 +1,2 @@
+/** The command name, in messages. */
+export const NAME = "pythia-train";
