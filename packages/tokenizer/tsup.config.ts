@@ -6,8 +6,9 @@ export default defineConfig({
   target: "node20",
   platform: "neutral",
   dts: { entry: ["src/index.ts", "src/node.ts", "src/train.ts"] },
-  // No source maps: the lazily loaded tokenizer chunk (tokenizer.json as a module) would carry a
-  // 4 MB map of a JSON file.
+  // The vocabulary ships once, as data/gpt-neox-20b/tokenizer.json: `loadPileTokenizer` imports that
+  // file itself (a JSON module, which Node and browser bundlers load), instead of a copy in a chunk.
+  external: [/\/data\/gpt-neox-20b\/tokenizer\.json$/],
   sourcemap: false,
   clean: true,
   splitting: true,

@@ -8,6 +8,7 @@ import { runCli } from "@pythia/core/cli";
 import { backendOption, threadsOption } from "@pythia/model/cli-options";
 import { TokenizerError } from "@pythia/tokenizer";
 import { Command } from "commander";
+import { readFileSync } from "node:fs";
 import { genderBiasCommand } from "./commands/gender-bias.js";
 import { interveneCommand } from "./commands/intervene.js";
 import { logitLensCommand } from "./commands/logit-lens.js";
@@ -20,6 +21,10 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command("pythia-analyze")
     .description(
       "Pythia's analyses over a training run: memorization, Poisson check, term frequency, gender bias, logit and tuned lens",
+    )
+    .version(
+      (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+        .version,
     )
     .exitOverride();
   for (const command of [

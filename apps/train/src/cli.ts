@@ -26,7 +26,10 @@ async function trainCommand(options: CliOptions): Promise<void> {
   const config = parseTrainConfig(plan.config);
   if (!options.resume) {
     // Before tokenizing anything; the trainer checks again.
-    await assertNoCheckpoints({ dir: plan.out, hint: "continue it with --resume, or choose another --out" });
+    await assertNoCheckpoints({
+      dir: plan.out,
+      hint: "continue it with --resume, or choose another --output",
+    });
   }
   // Ctrl-C (or SIGTERM) stops training between two steps; a second one, or one after training, exits at once.
   const controller = new AbortController();
@@ -69,7 +72,7 @@ async function trainCommand(options: CliOptions): Promise<void> {
   } catch (error) {
     if (controller.signal.aborted) {
       process.stderr.write(
-        `${NAME}: stopped at step ${step}; resume with: ${NAME} --out ${plan.out} --resume\n`,
+        `${NAME}: stopped at step ${step}; resume with: ${NAME} --output ${plan.out} --resume\n`,
       );
       process.exitCode = 130;
       return;

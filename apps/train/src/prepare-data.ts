@@ -64,7 +64,8 @@ export async function exportNeoxConfig(
   // A run with checkpoints continues in GPT-NeoX from its newest one: its weights go to the folder the
   // YAML loads from, in the layout of GPT-NeoX's defaults (pipe-parallel-size 0: sequential, one rank),
   // and GPT-NeoX is told not to look for optimizer or RNG states, which a weights-only export lacks.
-  const newest = (await completeCheckpointSteps({ dir: plan.out })).at(-1); // ascending: the last is the newest
+  // completeCheckpointSteps ascends: the newest is the last.
+  const newest = (await completeCheckpointSteps({ dir: plan.out })).at(-1);
   if (newest !== undefined) {
     await exportNeoxCheckpoint({
       checkpoint: checkpointDir(plan.out, newest),

@@ -1,6 +1,6 @@
 /** The `pythia-train` command line: every flag, its default and its help. */
-import { integerArgument, numberArgument } from "@pythia/core/cli";
-import { backendOption, threadsOption } from "@pythia/model/cli-options";
+import { deprecatedOption, integerArgument, numberArgument } from "@pythia/core/cli";
+import { backendOption, presetArgument, threadsOption } from "@pythia/model/cli-options";
 import { Command, Option } from "commander";
 import { NAME } from "./name.js";
 import { DEFAULTS, type CliOptions } from "./run-plan.js";
@@ -9,16 +9,15 @@ import { DEFAULTS, type CliOptions } from "./run-plan.js";
 export function buildProgram(version: string, action: (options: CliOptions) => Promise<void>): Command {
   const int = (flags: string, description: string) =>
     new Option(flags, description).argParser(integerArgument);
-  return new Command(NAME)
+  const program = new Command(NAME)
     .description(
       "Train a Pythia-shaped GPT-NeoX model: tokenize, train, write Pythia's checkpoint series (step0, step1, step2, step4, …), validate, plot the loss.\nWith no arguments: pythia-14m on the bundled Tiny Shakespeare, about 8 minutes on 2 CPU cores.",
     )
     .version(version)
     .addOption(
-      new Option(
-        "--preset <name>",
-        `a Pythia size, pythia-14m … pythia-12b (default: ${DEFAULTS.preset})`,
-      ).conflicts("neoxConfig"),
+      new Option("--preset <name>", `a Pythia size, pythia-14m … pythia-12b (default: ${DEFAULTS.preset})`)
+        .argParser(presetArgument)
+        .conflicts("neoxConfig"),
     )
     .option(
       "--neox-config <file>",
@@ -54,23 +53,24 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
     .addOption(
       int("--eval-every <n>", `validate every n steps and at the end (default: ${DEFAULTS.evalEvery})`),
     )
-    .option("--out <dir>", "run directory (default: runs/<model>-<date>-<time>)")
-    .option("--resume", "continue the run in --out from its newest checkpoint, with its settings")
+    .option("--output <dir>", "run directory (default: runs/<model>-<date>-<time>)")
+    .option("--resume", "continue the run in --output from its newest checkpoint, with its settings")
     .addOption(int("--seed <n>", `seed of the weights and the data order (default: ${DEFAULTS.seed})`))
     .addOption(backendOption())
     .addOption(threadsOption())
     .option(
-      "--push-to-hub <repo>",
+      "--repo <org/name>",
       "upload each checkpoint to the Hugging Face Hub as branch step{N} while training (token: HF_TOKEN)",
     )
-    .option("--hub-url <url>", "Hub endpoint for --push-to-hub", "https://huggingface.co")
+    .option("--hub-url <url>", "Hub endpoint for --repo", "https://huggingface.co")
     .option(
       "--export-neox-config <file>",
       "write this run as a GPT-NeoX YAML (python ./deepy.py train.py FILE) and exit without training; with --resume, also its newest checkpoint as GPT-NeoX weights to continue from",
     )
-    .configureOutput({
-      outputError: (message, write) => write(`${NAME}: ${message.replace(/^error: /, "")}`),
-    })
     .exitOverride()
-    .action(action);
+    .action((options: CliOptions & { output?: string; repo?: string }) =>
+      action({ ...options, out: options.output, pushToHub: options.repo }),
+    );
+  deprecatedOption(program, "--out <dir>", "--output");
+  return deprecatedOption(program, "--push-to-hub <repo>", "--repo");
 }

@@ -46,7 +46,7 @@ export function finalReport(params: FinalReportParams): string[] {
     `  plots        ${[params.plot.svg, params.plot.png].filter((path) => path !== null).join(", ")}${
       params.plot.pngSkipped === undefined ? "" : ` (no PNG: ${params.plot.pngSkipped})`
     }`,
-    `  resume       pythia-train --out ${out} --resume`,
+    `  resume       pythia-train --output ${out} --resume`,
   ];
   if (newest !== undefined) {
     lines.push(

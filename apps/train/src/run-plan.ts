@@ -79,7 +79,7 @@ export interface RunPlan {
 /** Resolves the options into a plan. Reads `--neox-config` and, with `--resume`, `OUT/run.json`. */
 export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
   if (options.resume && options.out === undefined) {
-    throw new CliError(2, "--resume needs --out DIR, the directory of the run to continue");
+    throw new CliError(2, "--resume needs --output DIR, the directory of the run to continue");
   }
   const recorded = options.resume ? readRunJsonIfExists({ dir: options.out as string }) : null;
   const previous = recorded === null ? null : runTrainingInput(recorded);

@@ -37,7 +37,7 @@ const tinyArgs = (out: string) => [
   "6",
   "--checkpoint-every",
   "3",
-  "--out",
+  "--output",
   out,
 ];
 
@@ -45,7 +45,7 @@ function expectOneLineError(result: ReturnType<typeof run>, code: number, text: 
   expect(result.code, result.stderr).toBe(code);
   const lines = result.stderr.trimEnd().split("\n");
   expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^pythia-train: /);
+  expect(lines[0]).toMatch(/^error: /);
   expect(lines[0]).toContain(text);
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
@@ -103,13 +103,13 @@ describe("pythia-train", () => {
     expect(first.stdout).toContain(`output       ${out}`);
     expect(first.stdout).toMatch(/checkpoints {2}6 \(step0 … step6/);
     expect(first.stdout).toMatch(/validation {3}loss \d+\.\d+, perplexity \d+\.\d+ \(step 6\)/);
-    expect(first.stdout).toContain(`pythia-train --out ${out} --resume`);
+    expect(first.stdout).toContain(`pythia-train --output ${out} --resume`);
   });
 
   it("--resume on a finished run trains nothing and succeeds", () => {
     expect(first.code, first.stderr).toBe(0);
     const metricsBefore = readFileSync(join(out, "metrics.jsonl"), "utf8");
-    const result = run(["--out", out, "--resume"]);
+    const result = run(["--output", out, "--resume"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("had already finished its 6 steps");
     expect(readFileSync(join(out, "metrics.jsonl"), "utf8")).toBe(metricsBefore);
@@ -119,7 +119,7 @@ describe("pythia-train", () => {
   it("--resume --export-neox-config also writes the newest checkpoint as a GPT-NeoX checkpoint to continue from", async () => {
     expect(first.code, first.stderr).toBe(0);
     const file = join(root, "continue.yml");
-    const result = run(["--out", out, "--resume", "--export-neox-config", file]);
+    const result = run(["--output", out, "--resume", "--export-neox-config", file]);
     expect(result.code, result.stderr).toBe(0);
     const saveDir = join(out, "neox-checkpoints");
     expect(result.stdout).toContain(
@@ -138,7 +138,17 @@ describe("pythia-train", () => {
     const back = join(root, "back");
     const imported = spawnSync(
       process.execPath,
-      [modelCli, "import-neox", "--checkpoint", saveDir, "--config", file, "--out", back, "--no-tokenizer"],
+      [
+        modelCli,
+        "import-neox",
+        "--checkpoint",
+        saveDir,
+        "--config",
+        file,
+        "--output",
+        back,
+        "--no-tokenizer",
+      ],
       { encoding: "utf8", env },
     );
     expect(imported.status, imported.stderr).toBe(0);
@@ -166,7 +176,7 @@ describe("pythia-train", () => {
       "--input",
       fixture("corpus-a.txt"),
       fixture("corpus-b.txt"),
-      "--out",
+      "--output",
       dir,
       "--export-neox-config",
       file,
@@ -211,23 +221,23 @@ describe("pythia-train", () => {
 
   it("user mistakes are one line: exit 1 for bad inputs, 2 for usage", () => {
     expectOneLineError(
-      run(["--data", join(root, "no-such-prefix"), "--out", join(root, "e1")]),
+      run(["--data", join(root, "no-such-prefix"), "--output", join(root, "e1")]),
       1,
       "no-such-prefix.bin",
     );
     expectOneLineError(
-      run(["--batch-size", "8", "--micro-batch-size", "3", "--out", join(root, "e2")]),
+      run(["--batch-size", "8", "--micro-batch-size", "3", "--output", join(root, "e2")]),
       1,
       "microBatchSize: must divide batchSize 8",
     );
     expectOneLineError(
-      run(["--preset", "pythia-13m", "--out", join(root, "e3")]),
-      1,
+      run(["--preset", "pythia-13m", "--output", join(root, "e3")]),
+      2,
       'unknown preset "pythia-13m"',
     );
     const noToken = spawnSync(
       process.execPath,
-      [cli, "--push-to-hub", "me/my-pythia", "--out", join(root, "e4")],
+      [cli, "--repo", "me/my-pythia", "--output", join(root, "e4")],
       {
         encoding: "utf8",
         env: { ...env, HF_TOKEN: "", HF_HOME: join(root, "no-hf-home") },
@@ -239,7 +249,7 @@ describe("pythia-train", () => {
       "no Hugging Face token: set HF_TOKEN",
     );
     expectOneLineError(run(["--steps", "many"]), 2, "expected a non-negative integer");
-    expectOneLineError(run(["--resume"]), 2, "--resume needs --out DIR");
+    expectOneLineError(run(["--resume"]), 2, "--resume needs --output DIR");
     expect(["e1", "e2", "e3", "e4"].some((name) => existsSync(join(root, name)))).toBe(false);
   });
 
@@ -259,13 +269,13 @@ describe("pythia-train", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(
-      new RegExp(`stopped at step \\d+; resume with: pythia-train --out ${dir} --resume`),
+      new RegExp(`stopped at step \\d+; resume with: pythia-train --output ${dir} --resume`),
     );
     expect(existsSync(join(dir, "step1"))).toBe(true);
   });
 });
 
-describe("--push-to-hub", () => {
+describe("--repo", () => {
   it("uploads every checkpoint as step{N} while training and prints the verification summary", async () => {
     const hub = new FakeHub(["hf_test_token"]);
     const url = await hub.start();
@@ -273,7 +283,7 @@ describe("--push-to-hub", () => {
       const out = join(mkdtempSync(join(tmpdir(), "pythia-train-hub-")), "run");
       const child = spawn(
         process.execPath,
-        [cli, ...tinyArgs(out), "--push-to-hub", "me/tiny-pythia", "--hub-url", url],
+        [cli, ...tinyArgs(out), "--repo", "me/tiny-pythia", "--hub-url", url],
         {
           env: { ...env, HF_TOKEN: "hf_test_token" },
         },
@@ -292,5 +302,23 @@ describe("--push-to-hub", () => {
       await hub.stop();
       rmSync(hub.root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("old option spellings", () => {
+  it("--out and --push-to-hub still work, with a deprecation notice each", () => {
+    const root = mkdtempSync(join(tmpdir(), "pythia-train-old-"));
+    const result = spawnSync(
+      process.execPath,
+      [cli, "--push-to-hub", "me/my-pythia", "--out", join(root, "run")],
+      { encoding: "utf8", env: { ...env, HF_TOKEN: "", HF_HOME: join(root, "no-hf-home") } },
+    );
+    expect(result.stderr.split("\n").slice(0, 2)).toEqual([
+      "warning: --push-to-hub is deprecated and will be removed in the next minor version; use --repo",
+      "warning: --out is deprecated and will be removed in the next minor version; use --output",
+    ]);
+    // The values reached the new options: the Hub upload asks for a token before anything else.
+    expect(result.stderr).toContain("error: no Hugging Face token: set HF_TOKEN");
+    expect(result.status).toBe(1);
   });
 });

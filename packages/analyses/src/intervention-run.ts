@@ -4,9 +4,9 @@
  * written). The same data order, schedule and optimizer state are used, so the two runs differ only
  * by the intervention; compare their checkpoints with `genderBiasEval`.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { drain, temporaryPath, writeFileAtomic } from "@pythia/core";
+import { drain, renameDurable, temporaryPath, writeFileAtomic } from "@pythia/core";
 import { checkpointDir, checkpointName, completeCheckpointSteps, readRunJson } from "@pythia/core/run";
 import { runTrainingInput, trainIter, type TrainEvent, type TrainSummary } from "@pythia/trainer";
 import { AnalysisError } from "./analysis-errors.js";
@@ -142,7 +142,7 @@ function copyDirectoryAtomic(from: string, to: string): void {
   const temporary = temporaryPath(to);
   try {
     cpSync(from, temporary, { recursive: true });
-    renameSync(temporary, to);
+    renameDurable(temporary, to);
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });
     throw error;

@@ -39,7 +39,7 @@ describe("runCli", () => {
       }),
       argv: ["node", "demo"],
     });
-    expect(stderr).toHaveBeenLastCalledWith("demo: bad file x.json: field y; fix z\n");
+    expect(stderr).toHaveBeenLastCalledWith("error: bad file x.json: field y; fix z\n");
     expect(process.exitCode).toBe(1);
     class AppError extends Error {
       exitCode = 3;
@@ -52,7 +52,7 @@ describe("runCli", () => {
       argv: ["node", "demo"],
       isUserError: (e) => e instanceof AppError,
     });
-    expect(stderr).toHaveBeenLastCalledWith("demo: no such run\n");
+    expect(stderr).toHaveBeenLastCalledWith("error: no such run\n");
     expect(process.exitCode).toBe(3);
     await runCli({
       name: "demo",
@@ -61,7 +61,9 @@ describe("runCli", () => {
       }),
       argv: ["node", "demo"],
     });
-    expect(String(stderr.mock.lastCall?.[0])).toMatch(/^demo: unexpected error: TypeError: oops\n {4}at /);
+    expect(String(stderr.mock.lastCall?.[0])).toMatch(
+      /^error: unexpected error in demo: TypeError: oops\n {4}at /,
+    );
     expect(process.exitCode).toBe(1);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * What every `pythia-*` command line shares: commander argument parsers that turn bad values into
  * usage errors, and `runCli`, which runs a program with the suite's exit conventions — usage errors
- * exit 2 (commander has printed them), user mistakes (any `PythiaError`, or what `isUserError`
- * accepts) print one line and exit 1, anything else prints its stack and exits 1.
+ * exit 2 (commander has printed them; a `UsageError` prints one line), user mistakes (any `PythiaError`,
+ * or what `isUserError` accepts) print one line and exit 1, anything else prints its stack and exits 1.
+ * Every error line starts with `error: ` (docs/cli-conventions.md).
  * A subpath (`@pythia/core/cli`) so that the main entry does not load commander.
  */
 import { type Command, CommanderError, InvalidArgumentError } from "commander";
@@ -33,7 +34,7 @@ export function integerListArgument(value: string): number[] {
 
 /** Runs `program` on `argv` and sets `process.exitCode` by the suite's conventions (see the file). */
 export async function runCli(params: {
-  /** The command's name, prefixed to error lines. */
+  /** The command's name (for messages that need it). */
   name: string;
   program: Command;
   /** @default process.argv */
@@ -53,11 +54,16 @@ export async function runCli(params: {
       process.exitCode = error.exitCode === 0 ? 0 : 2; // --help and --version exit 0
     } else if (PythiaError.isInstance(error) || params.isUserError?.(error) === true) {
       const exitCode = (error as { exitCode?: unknown }).exitCode;
-      process.stderr.write(`${params.name}: ${(error as Error).message}\n`);
+      process.stderr.write(`error: ${(error as Error).message}\n`);
       process.exitCode = typeof exitCode === "number" && exitCode > 0 ? exitCode : 1;
     } else {
-      process.stderr.write(`${params.name}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+      process.stderr.write(
+        `error: unexpected error in ${params.name}: ${(error as Error).stack ?? String(error)}\n`,
+      );
       process.exitCode = 1;
     }
   }
 }
+
+export * from "./usage-error.js";
+export * from "./deprecated-option.js";

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { rmSync, writeFileSync } from "node:fs";
+import { open, rm, type FileHandle } from "node:fs/promises";
+import { renameDurable } from "./rename-durable.js";
 
 /**
  * A sibling temporary path for `path`: `<path>.tmp-<pid>-<8 hex>`, in the same folder so a final
@@ -15,7 +16,7 @@ export function writeFileAtomic(path: string, contents: string | Uint8Array): vo
   const temporary = temporaryPath(path);
   try {
     writeFileSync(temporary, contents);
-    renameSync(temporary, path);
+    renameDurable(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
@@ -38,7 +39,7 @@ export async function writeFileAtomicAsync(
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await rename(temporary, path);
+    renameDurable(temporary, path);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await rm(temporary, { force: true });

@@ -1,10 +1,10 @@
 import type { Tokenizer } from "@pythia/tokenizer";
 import { loadPileTokenizer, loadTokenizerFile } from "@pythia/tokenizer/node";
+import { UsageError } from "@pythia/core/cli";
 import { Command, Option } from "commander";
 import { batchRows, indexMapBatch, preshuffledBatch, preshuffledRowLength } from "./batch-viewer.js";
 import { integer } from "./cli-options.js";
 import { indexMapOptions, openOrder } from "./cli-samples.js";
-import { DataloaderError } from "./errors.js";
 import { IndexedDataset } from "./indexed-dataset.js";
 
 interface BatchOptions {
@@ -54,8 +54,7 @@ export function batchCommand(): Command {
   indexMapOptions(command, false);
   return command.action(async (options: BatchOptions) => {
     if ((options.seed === undefined) !== (options.numSamples === undefined)) {
-      throw new DataloaderError(
-        "DATASET_INPUT",
+      throw new UsageError(
         "--seed and --num-samples go together (GPT2Dataset order); leave both out for pre-shuffled files",
       );
     }

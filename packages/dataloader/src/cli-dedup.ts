@@ -1,10 +1,9 @@
 import { drain } from "@pythia/core";
-import { numberArgument } from "@pythia/core/cli";
+import { numberArgument, UsageError } from "@pythia/core/cli";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { dtypeOption, integer } from "./cli-options.js";
 import { dedupIter, type DedupEvent, type DedupPhase, type DedupReport } from "./dedup.js";
 import type { DtypeName } from "./dtype.js";
-import { DataloaderError } from "./errors.js";
 import type { KeepPolicy } from "./lsh-index.js";
 
 interface DedupOptions {
@@ -81,8 +80,7 @@ export function dedupCommand(): Command {
     .option("--json", "print the report as JSON instead of a summary")
     .action(async (options: DedupOptions) => {
       if ((options.bands === undefined) !== (options.rows === undefined)) {
-        throw new DataloaderError(
-          "DATASET_INPUT",
+        throw new UsageError(
           "--bands and --rows go together (leave both out for datasketch's optimum for --threshold)",
         );
       }

@@ -1,3 +1,4 @@
+import { deprecatedOption } from "@pythia/core/cli";
 import { Command, Option } from "commander";
 import { writeFileAtomic } from "@pythia/core";
 import { integer } from "./cli-options.js";
@@ -9,7 +10,7 @@ interface SamplesOptions {
   seqLength: number;
   seed: number;
   numSamples: number;
-  out: string;
+  output: string;
   name: string;
   cache: boolean;
   cacheDir?: string;
@@ -79,7 +80,8 @@ export function samplesCommand(): Command {
         .argParser(integer)
         .makeOptionMandatory(),
     )
-    .requiredOption("--out <file>", "output JSON file (written atomically)");
+    .requiredOption("--output <file>", "output JSON file (written atomically)");
+  deprecatedOption(command, "--out <file>", "--output");
   indexMapOptions(command, true);
   return command.action((options: SamplesOptions) => {
     const { order, indexMaps } = openOrder(options);
@@ -100,9 +102,9 @@ export function samplesCommand(): Command {
         sample_idx: sampleIdx,
         shuffle_idx: Array.from(indexMaps.shuffleIdx, Number),
       });
-      writeFileAtomic(options.out, `${json}\n`);
+      writeFileAtomic(options.output, `${json}\n`);
       process.stdout.write(
-        `wrote ${options.out}: ${order.length} samples of ${width} tokens (${indexMaps.numEpochs} epoch(s), ${options.numSamples} requested)\n`,
+        `wrote ${options.output}: ${order.length} samples of ${width} tokens (${indexMaps.numEpochs} epoch(s), ${options.numSamples} requested)\n`,
       );
     } finally {
       order.dataset.close();

@@ -1,9 +1,10 @@
+import { deprecatedOption } from "@pythia/core/cli";
 import { Command } from "commander";
 import { unshard } from "./unshard.js";
 
 /** `pythia-data unshard`: joins Pythia's released `.bin` shards into one dataset, checked against its `.idx`. */
 export function unshardCommand(): Command {
-  return new Command("unshard")
+  const command = new Command("unshard")
     .description(
       "join a .bin released in shards (document-00000-of-00020.bin …) into PREFIX.bin + PREFIX.idx, checking the size against the .idx",
     )
@@ -12,11 +13,16 @@ export function unshardCommand(): Command {
       "the shards: a pattern such as 'dir/document-*-of-*.bin' (quoted) or one file",
     )
     .requiredOption("--idx <file>", "the dataset's .idx (document.idx)")
-    .requiredOption("--out <prefix>", "output prefix: writes PREFIX.bin and PREFIX.idx")
+    .requiredOption("--output-prefix <prefix>", "output prefix: writes PREFIX.bin and PREFIX.idx")
     .option("--overwrite", "replace existing outputs")
-    .action(async (options: { input: string; idx: string; out: string; overwrite?: boolean }) => {
+    .action(async (options: { input: string; idx: string; outputPrefix: string; overwrite?: boolean }) => {
       const result = await unshard(
-        { input: options.input, idx: options.idx, outPrefix: options.out, overwrite: options.overwrite },
+        {
+          input: options.input,
+          idx: options.idx,
+          outPrefix: options.outputPrefix,
+          overwrite: options.overwrite,
+        },
         (event) => {
           if (event.type === "planned") {
             process.stderr.write(
@@ -31,4 +37,5 @@ export function unshardCommand(): Command {
         `wrote ${result.bin} (${result.bytes} bytes) and ${result.idx} from ${result.shards.length} shards\n`,
       );
     });
+  return deprecatedOption(command, "--out <prefix>", "--output-prefix");
 }

@@ -4,7 +4,7 @@
  * samples and batches Pythia's data order serves. Thin wiring over the library; errors are printed
  * as one line (no stack trace for user mistakes) with exit code 1, usage errors exit 2.
  */
-import { runCli } from "@pythia/core/cli";
+import { deprecatedOption, runCli } from "@pythia/core/cli";
 import { readFileSync } from "node:fs";
 import { TokenizerError } from "@pythia/tokenizer";
 import { Command } from "commander";
@@ -20,16 +20,16 @@ import { DataloaderError } from "./errors.js";
 import { IndexedDatasetBuilder } from "./indexed-dataset-builder.js";
 
 function writeCommand(): Command {
-  return new Command("write")
+  const command = new Command("write")
     .description(
       "write docs.json (an array of arrays of token ids) as PREFIX.bin/.idx, one item per document",
     )
     .requiredOption("--docs <file>", "JSON file: [[ids...], ...]")
-    .requiredOption("--prefix <prefix>", "output path prefix")
+    .requiredOption("--output-prefix <prefix>", "output path prefix")
     .addOption(dtypeOption("uint16"))
-    .action((options: { docs: string; prefix: string; dtype: DtypeName }) => {
+    .action((options: { docs: string; outputPrefix: string; dtype: DtypeName }) => {
       const documents = readDocs(options.docs);
-      const builder = IndexedDatasetBuilder.create({ prefix: options.prefix, dtype: options.dtype });
+      const builder = IndexedDatasetBuilder.create({ prefix: options.outputPrefix, dtype: options.dtype });
       try {
         for (const document of documents) {
           builder.addItem(document);
@@ -44,6 +44,7 @@ function writeCommand(): Command {
         `wrote ${summary.prefix}.bin/.idx: ${summary.documents} documents, ${summary.tokens} tokens, ${summary.dtype}\n`,
       );
     });
+  return deprecatedOption(command, "--prefix <prefix>", "--output-prefix");
 }
 
 function readDocs(path: string): number[][] {

@@ -1,6 +1,13 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { drain, startWorkerPool, temporaryPath, writeFileAtomic, type PythiaError } from "@pythia/core";
+import {
+  drain,
+  renameDurable,
+  startWorkerPool,
+  temporaryPath,
+  writeFileAtomic,
+  type PythiaError,
+} from "@pythia/core";
 import type { DtypeName } from "./dtype.js";
 import { DataloaderError } from "./errors.js";
 import { findDuplicates, type KeepPolicy } from "./lsh-index.js";
@@ -330,7 +337,7 @@ export async function* dedupIter(params: DedupParams): AsyncGenerator<DedupEvent
 
   const outputs: DedupReport["outputs"] = { report: `${params.outputPrefix}.dedup-report.json` };
   if (format === "jsonl") {
-    renameSync(writePath, documentsPath);
+    renameDurable(writePath, documentsPath);
     outputs.documents = documentsPath;
   } else {
     yield { type: "phase", phase: "tokenize", elapsedMs: elapsed() };

@@ -1,8 +1,8 @@
 import { createReadStream, createWriteStream } from "node:fs";
-import { copyFile, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, open, readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { drain, temporaryPath } from "@pythia/core";
+import { drain, renameDurable, temporaryPath } from "@pythia/core";
 import { dtypeByCode } from "./dtype.js";
 import { DataloaderError, DatasetFormatError } from "./errors.js";
 import { IDX_HEADER_BYTES, IDX_MAGIC } from "./indexed-dataset-format.js";
@@ -257,8 +257,8 @@ export async function* unshardIter(params: UnshardParams): AsyncGenerator<Unshar
       );
     }
     await copyFile(params.idx, idxTemporary);
-    await rename(binTemporary, bin);
-    await rename(idxTemporary, idx);
+    renameDurable(binTemporary, bin);
+    renameDurable(idxTemporary, idx);
   } catch (error) {
     await rm(binTemporary, { force: true });
     await rm(idxTemporary, { force: true });

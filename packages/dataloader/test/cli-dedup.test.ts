@@ -78,20 +78,20 @@ describe("pythia-data dedup", () => {
     expect(report).toMatchObject({ threshold: 0.5, numPerm: 64, keep: "first", seed: 9, documents: 4 });
   });
 
-  it("usage errors exit 2, input errors exit 1 with one line", () => {
+  it("usage errors exit 2, input errors exit 1, each in one line", () => {
     const dir = directory();
     const input = corpus(dir);
     const out = join(dir, "out");
     expect(run(["dedup", "--input", input, "--output-prefix", out, "--threshold", "1.5"]).code).toBe(2);
     expect(run(["dedup", "--input", input, "--output-prefix", out, "--keep", "middle"]).code).toBe(2);
     const lonely = run(["dedup", "--input", input, "--output-prefix", out, "--bands", "4"]);
-    expect(lonely.code).toBe(1);
+    expect(lonely.code).toBe(2);
     expect(lonely.stderr).toBe(
-      "pythia-data: --bands and --rows go together (leave both out for datasketch's optimum for --threshold)\n",
+      "error: --bands and --rows go together (leave both out for datasketch's optimum for --threshold)\n",
     );
     const missing = run(["dedup", "--input", join(dir, "nope.jsonl"), "--output-prefix", out]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^pythia-data: cannot read input .*nope\.jsonl \(ENOENT\)\n$/);
+    expect(missing.stderr).toMatch(/^error: cannot read input .*nope\.jsonl \(ENOENT\)\n$/);
     expect(existsSync(`${out}.jsonl`)).toBe(false);
   });
 

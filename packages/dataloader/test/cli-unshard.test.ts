@@ -24,7 +24,9 @@ describe("pythia-data unshard / batch on pre-shuffled rows", () => {
     // 8 rows of 65 tokens (a pre-shuffled file with seq length 64), one item per row.
     const rows = Array.from({ length: 8 }, (_, r) => Array.from({ length: 65 }, (_, i) => r * 100 + i));
     writeFileSync(join(dir, "rows.json"), JSON.stringify(rows));
-    expect(run(["write", "--docs", join(dir, "rows.json"), "--prefix", join(dir, "document")]).code).toBe(0);
+    expect(
+      run(["write", "--docs", join(dir, "rows.json"), "--output-prefix", join(dir, "document")]).code,
+    ).toBe(0);
     const bin = readFileSync(join(dir, "document.bin"));
     const cut = 300;
     for (let i = 0; i * cut < bin.length; i++) {
@@ -39,7 +41,7 @@ describe("pythia-data unshard / batch on pre-shuffled rows", () => {
       join(dir, "document-*-of-*.bin"),
       "--idx",
       join(dir, "document.idx"),
-      "--out",
+      "--output-prefix",
       join(dir, "joined"),
     ]);
     expect(joined.code, joined.stderr).toBe(0);
@@ -86,7 +88,7 @@ describe("pythia-data unshard / batch on pre-shuffled rows", () => {
         [4, 5],
       ]),
     );
-    expect(run(["write", "--docs", join(dir, "docs.json"), "--prefix", join(dir, "d")]).code).toBe(0);
+    expect(run(["write", "--docs", join(dir, "docs.json"), "--output-prefix", join(dir, "d")]).code).toBe(0);
     writeFileSync(join(dir, "d-00000-of-00001.bin"), readFileSync(join(dir, "d.bin")).subarray(0, 6));
     const { code, stderr } = run([
       "unshard",
@@ -94,7 +96,7 @@ describe("pythia-data unshard / batch on pre-shuffled rows", () => {
       join(dir, "d-*-of-*.bin"),
       "--idx",
       join(dir, "d.idx"),
-      "--out",
+      "--output-prefix",
       join(dir, "o"),
     ]);
     expect(code).toBe(1);

@@ -28,7 +28,7 @@ describe("pythia-data", () => {
       "write",
       "--docs",
       fixturePath("docs.json"),
-      "--prefix",
+      "--output-prefix",
       join(dir, "x"),
       "--dtype",
       "uint16",
@@ -57,7 +57,7 @@ describe("pythia-data", () => {
       "1234",
       "--num-samples",
       String(numSamples),
-      "--out",
+      "--output",
       out,
     ];
     const { code, stderr } = run(args);
@@ -128,7 +128,7 @@ describe("pythia-data", () => {
   it("batch --decode prints text", () => {
     const dir = mkdtempSync(join(tmpdir(), "pythia-decode-"));
     writeFileSync(join(dir, "docs.json"), JSON.stringify([[12092, 13, 1533, 2, 0, 12092, 13, 1533, 2, 0]]));
-    expect(run(["write", "--docs", join(dir, "docs.json"), "--prefix", join(dir, "x")]).code).toBe(0);
+    expect(run(["write", "--docs", join(dir, "docs.json"), "--output-prefix", join(dir, "x")]).code).toBe(0);
     const { stdout } = run([
       "batch",
       "--prefix",
@@ -200,7 +200,7 @@ describe("pythia-data", () => {
     [
       "a missing dataset",
       ["info", "--prefix", "/no/such/data"],
-      /^pythia-data: cannot open \/no\/such\/data\.idx \(ENOENT\)/,
+      /^error: cannot open \/no\/such\/data\.idx \(ENOENT\)/,
       1,
     ],
     [
@@ -213,7 +213,7 @@ describe("pythia-data", () => {
       "a lone --seed",
       ["batch", "--prefix", fixturePrefix, "--step", "0", "--batch-size", "1", "--seed", "1"],
       /--seed and --num-samples go together/,
-      1,
+      2,
     ],
     [
       "a non-integer option",
@@ -223,7 +223,7 @@ describe("pythia-data", () => {
     ],
     [
       "an unknown dtype",
-      ["write", "--docs", "d.json", "--prefix", "p", "--dtype", "uint32"],
+      ["write", "--docs", "d.json", "--output-prefix", "p", "--dtype", "uint32"],
       /Allowed choices are uint8/,
       2,
     ],
@@ -245,13 +245,19 @@ describe("pythia-data", () => {
         [3, "x"],
       ]),
     );
-    const { code, stderr } = run(["write", "--docs", join(dir, "docs.json"), "--prefix", join(dir, "x")]);
+    const { code, stderr } = run([
+      "write",
+      "--docs",
+      join(dir, "docs.json"),
+      "--output-prefix",
+      join(dir, "x"),
+    ]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/document 1, position 1: "x" is not an integer token id/);
     writeFileSync(join(dir, "docs.json"), JSON.stringify([[1, 70000]]));
-    expect(run(["write", "--docs", join(dir, "docs.json"), "--prefix", join(dir, "x")]).stderr).toMatch(
-      /value 70000 does not fit uint16/,
-    );
+    expect(
+      run(["write", "--docs", join(dir, "docs.json"), "--output-prefix", join(dir, "x")]).stderr,
+    ).toMatch(/value 70000 does not fit uint16/);
     expect(readdirSync(dir)).toEqual(["docs.json"]);
   });
 
@@ -264,7 +270,7 @@ describe("pythia-data", () => {
     const { code, stderr } = run(["info", "--prefix", join(dir, "c")]);
     expect(code).toBe(1);
     expect(stderr).toBe(
-      `pythia-data: ${join(dir, "c.idx")}: dtype (byte 17): unknown dtype code 42; valid codes are 1-8\n`,
+      `error: ${join(dir, "c.idx")}: dtype (byte 17): unknown dtype code 42; valid codes are 1-8\n`,
     );
   });
 });

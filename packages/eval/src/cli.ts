@@ -3,7 +3,7 @@
  * `pythia-eval`: lm-evaluation-harness v0.3.0-compatible evaluation of GPT-NeoX checkpoints from the
  * shell. Thin wiring over the library; user mistakes print one line.
  */
-import { integerArgument, runCli } from "@pythia/core/cli";
+import { deprecatedOption, integerArgument, runCli } from "@pythia/core/cli";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadCheckpoint } from "@pythia/model";
@@ -32,6 +32,15 @@ function taskList(value: string): string[] {
     }
   }
   return names;
+}
+
+/** `requests` dumps one task: `--tasks` with exactly one known name. */
+function oneTask(value: string): string {
+  const [name, ...more] = taskList(value);
+  if (name === undefined || more.length > 0) {
+    throw new InvalidArgumentError(`give exactly one task, got "${value}"`);
+  }
+  return name;
 }
 
 async function startCompute(options: { backend?: string; threads?: number }): Promise<string> {
@@ -71,7 +80,7 @@ function progressPrinter(prefix = ""): (event: EvaluateEvent) => void {
 }
 
 function runCommand(): Command {
-  return new Command("run")
+  const command = new Command("run")
     .description("evaluate one checkpoint; writes the harness's results JSON and prints its table")
     .requiredOption("--checkpoint <dir>", "checkpoint directory (config.json + model.safetensors)")
     .requiredOption("--tasks <names>", `comma-separated tasks (${PYTHIA_TASKS.join(",")}, wsc273)`, taskList)
@@ -80,7 +89,7 @@ function runCommand(): Command {
     .option("--num-fewshot <k>", "few-shot examples per context", integerArgument, 0)
     .option("--limit <n>", "only the first n docs of each task (harness order)", integerArgument)
     .option("--batch-size <n>", "rows per forward pass", integerArgument, 16)
-    .option("--cache <file>", "JSONL score cache; an interrupted run resumes from it")
+    .option("--cache-file <file>", "JSONL score cache; an interrupted run resumes from it")
     .option("--bootstrap-iters <n>", "bootstrap resamples for perplexity's stderr", integerArgument, 100_000)
     .option("--compare <file>", "another results JSON (e.g. Pythia's) to show deltas against")
     .addOption(backendOption())
@@ -94,7 +103,7 @@ function runCommand(): Command {
         numFewshot: number;
         limit?: number;
         batchSize: number;
-        cache?: string;
+        cacheFile?: string;
         bootstrapIters: number;
         compare?: string;
         backend?: string;
@@ -105,9 +114,12 @@ function runCommand(): Command {
         const model = await loadCheckpoint({ dir: options.checkpoint, trainable: false });
         const scorer = new TfjsLoglikelihoodModel({ model });
         const cache =
-          options.cache === undefined
+          options.cacheFile === undefined
             ? undefined
-            : new ScoreCache({ path: options.cache, revision: await checkpointRevision(options.checkpoint) });
+            : new ScoreCache({
+                path: options.cacheFile,
+                revision: await checkpointRevision(options.checkpoint),
+              });
         const results = await evaluate({
           model: scorer,
           tokenizer,
@@ -128,36 +140,41 @@ function runCommand(): Command {
         model.dispose();
       },
     );
+  return deprecatedOption(command, "--cache <file>", "--cache-file");
 }
 
 function requestsCommand(): Command {
-  return new Command("requests")
+  const command = new Command("requests")
     .description(
       'dump every request of every doc, without a model: {"doc", "context", "continuation"} per line',
     )
-    .requiredOption("--task <name>", "task name")
+    .requiredOption("--tasks <name>", "the task (one name)", oneTask)
     .requiredOption("--data-dir <dir>", "folder with the task files in their original formats")
-    .requiredOption("--out <file>", "JSONL file to write")
+    .requiredOption("--output <file>", "JSONL file to write")
     .option("--num-fewshot <k>", "few-shot examples per context", integerArgument, 0)
     .option("--limit <n>", "only the first n docs (harness order)", integerArgument)
-    .action((options: { task: string; dataDir: string; out: string; numFewshot: number; limit?: number }) => {
-      const built = buildTaskRequests({
-        task: options.task,
-        dataDir: options.dataDir,
-        numFewshot: options.numFewshot,
-        limit: options.limit ?? null,
-      });
-      let text = "";
-      let count = 0;
-      for (const doc of built.docs) {
-        for (const request of doc.requests) {
-          text += `${JSON.stringify({ doc: doc.docId, context: request.context, continuation: request.continuation })}\n`;
-          count++;
+    .action(
+      (options: { tasks: string; dataDir: string; output: string; numFewshot: number; limit?: number }) => {
+        const built = buildTaskRequests({
+          task: options.tasks,
+          dataDir: options.dataDir,
+          numFewshot: options.numFewshot,
+          limit: options.limit ?? null,
+        });
+        let text = "";
+        let count = 0;
+        for (const doc of built.docs) {
+          for (const request of doc.requests) {
+            text += `${JSON.stringify({ doc: doc.docId, context: request.context, continuation: request.continuation })}\n`;
+            count++;
+          }
         }
-      }
-      writeFile(options.out, text);
-      process.stderr.write(`pythia-eval: ${options.task}: ${built.docs.length} docs, ${count} requests\n`);
-    });
+        writeFile(options.output, text);
+        process.stderr.write(`pythia-eval: ${options.tasks}: ${built.docs.length} docs, ${count} requests\n`);
+      },
+    );
+  deprecatedOption(command, "--out <file>", "--output");
+  return deprecatedOption(command, "--task <name>", "--tasks");
 }
 
 function sweepCommand(): Command {

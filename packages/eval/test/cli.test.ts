@@ -28,9 +28,12 @@ const pythia = sharedData("pythia/evals/pythia-v1/pythia-70m/zero-shot/70m_step0
 
 describe("pythia-eval", () => {
   it("rejects an unknown task with the list of tasks (exit 2)", () => {
-    const { code, stderr } = run(["requests", "--task", "nope", "--data-dir", ".", "--out", "x.jsonl"]);
-    expect(code).toBe(1);
+    const { code, stderr } = run(["requests", "--tasks", "nope", "--data-dir", ".", "--output", "x.jsonl"]);
+    expect(code).toBe(2);
     expect(stderr).toContain('unknown task "nope"');
+    const old = run(["requests", "--task", "nope", "--data-dir", ".", "--out", "x.jsonl"]);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('unknown task "nope"');
     const bad = run(["run", "--checkpoint", ".", "--tasks", "piqa,nope", "--data-dir", ".", "--output", "x"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("known tasks: lambada_openai");
@@ -40,11 +43,11 @@ describe("pythia-eval", () => {
     const out = join(mkdtempSync(join(tmpdir(), "pythia-eval-cli-")), "wsc.jsonl");
     const { code, stderr } = run([
       "requests",
-      "--task",
+      "--tasks",
       "wsc",
       "--data-dir",
       dataDir as string,
-      "--out",
+      "--output",
       out,
     ]);
     expect(code).toBe(0);
@@ -76,7 +79,7 @@ describe("pythia-eval", () => {
         "40",
         "--output",
         output,
-        "--cache",
+        "--cache-file",
         join(dir, "scores.jsonl"),
         ...(pythia === null ? [] : ["--compare", pythia]),
       ];

@@ -4,8 +4,8 @@
  * revisions into the HF cache, verify a repository, list its revisions. Thin wiring over the library;
  * the token is read from HF_TOKEN or the token file and never printed.
  */
-import { integerArgument, runCli } from "@pythia/core/cli";
-import { existsSync } from "node:fs";
+import { deprecatedOption, integerArgument, runCli } from "@pythia/core/cli";
+import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { HubSyncError } from "./hub-errors.js";
 import { resolveToken, tokenFilePath } from "./hub-token.js";
@@ -60,85 +60,100 @@ function pushReporter(): (event: PushEvent) => void {
 const hubUrlOption = ["--hub-url <url>", "Hub endpoint (default: https://huggingface.co)"] as const;
 const repoOption = ["--repo <org/name>", "model repository"] as const;
 
+function packageVersion(): string {
+  return (
+    JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+  ).version;
+}
+
 function program(): Command {
   const root = new Command("pythia-hub")
     .description(
       "Sync Pythia checkpoints with the Hugging Face Hub: one step{N} branch per checkpoint, verified",
     )
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-  root
-    .command("push")
-    .description("upload every checkpoint of a run (resumable), the final one and a model card to main")
-    .argument("<dir>", "run directory written by @pythia/trainer (run.json, step{N}/)")
-    .requiredOption(...repoOption)
-    .option(...hubUrlOption)
-    .option("--concurrency <n>", "revisions uploaded at once", integerArgument, 2)
-    .option("--private", "create the repository as private")
-    .option("--no-final", "do not commit the last checkpoint to main")
-    .action(
-      async (
-        dir: string,
-        options: { repo: string; hubUrl?: string; concurrency: number; private?: boolean; final: boolean },
-      ) => {
-        const summary = await pushRun({
-          dir,
-          repo: options.repo,
-          hubUrl: options.hubUrl,
-          accessToken: resolveToken(),
-          concurrency: options.concurrency,
-          private: options.private ?? false,
-          final: options.final,
-          onEvent: pushReporter(),
-        });
-        for (const revision of summary.revisions) {
-          process.stdout.write(`${revision.revision}\t${revision.status}\t${revision.commit}\n`);
-        }
-        if (summary.main) {
-          process.stdout.write(
-            `main\t${summary.main.changed ? "updated" : "unchanged"}\t${summary.main.commit}\n`,
-          );
-        }
-      },
-    );
+  deprecatedOption(
+    root
+      .command("push")
+      .description("upload every checkpoint of a run (resumable), the final one and a model card to main")
+      .argument("<dir>", "run directory written by @pythia/trainer (run.json, step{N}/)")
+      .requiredOption(...repoOption)
+      .option(...hubUrlOption)
+      .option("--workers <n>", "revisions uploaded at once", integerArgument, 2)
+      .option("--private", "create the repository as private")
+      .option("--no-final", "do not commit the last checkpoint to main")
+      .action(
+        async (
+          dir: string,
+          options: { repo: string; hubUrl?: string; workers: number; private?: boolean; final: boolean },
+        ) => {
+          const summary = await pushRun({
+            dir,
+            repo: options.repo,
+            hubUrl: options.hubUrl,
+            accessToken: resolveToken(),
+            concurrency: options.workers,
+            private: options.private ?? false,
+            final: options.final,
+            onEvent: pushReporter(),
+          });
+          for (const revision of summary.revisions) {
+            process.stdout.write(`${revision.revision}\t${revision.status}\t${revision.commit}\n`);
+          }
+          if (summary.main) {
+            process.stdout.write(
+              `main\t${summary.main.changed ? "updated" : "unchanged"}\t${summary.main.commit}\n`,
+            );
+          }
+        },
+      ),
+    "--concurrency <n>",
+    "--workers",
+  );
 
-  root
-    .command("pull")
-    .description("download revisions into a Hugging Face-style cache, verifying every sha256")
-    .requiredOption(...repoOption)
-    .requiredOption("--cache <dir>", "cache directory (models--org--name/ goes inside)")
-    .option("--revision <name...>", "revision(s) to download (default: main)")
-    .option("--all", "every step{N} revision")
-    .option(...hubUrlOption)
-    .action(
-      async (options: {
-        repo: string;
-        cache: string;
-        revision?: string[];
-        all?: boolean;
-        hubUrl?: string;
-      }) => {
-        if (options.all && options.revision) {
-          throw new HubSyncError("INPUT", "pass --revision or --all, not both");
-        }
-        const pulled = await pull({
-          repo: options.repo,
-          hubUrl: options.hubUrl,
-          accessToken: optionalToken(),
-          cacheDir: options.cache,
-          revisions: options.all ? "all" : (options.revision ?? ["main"]),
-          onEvent: (event) => {
-            if (event.type === "revision-verified") {
-              process.stderr.write(`${event.revision}: downloaded and verified\n`);
-            }
-          },
-        });
-        for (const revision of pulled) {
-          process.stdout.write(`${revision.revision}\t${revision.commit}\t${revision.dir}\n`);
-        }
-      },
-    );
+  deprecatedOption(
+    root
+      .command("pull")
+      .description("download revisions into a Hugging Face-style cache, verifying every sha256")
+      .requiredOption(...repoOption)
+      .requiredOption("--cache-dir <dir>", "cache directory (models--org--name/ goes inside)")
+      .option("--revision <name...>", "revision(s) to download (default: main)")
+      .option("--all", "every step{N} revision")
+      .option(...hubUrlOption)
+      .action(
+        async (options: {
+          repo: string;
+          cacheDir: string;
+          revision?: string[];
+          all?: boolean;
+          hubUrl?: string;
+        }) => {
+          if (options.all && options.revision) {
+            throw new HubSyncError("INPUT", "pass --revision or --all, not both");
+          }
+          const pulled = await pull({
+            repo: options.repo,
+            hubUrl: options.hubUrl,
+            accessToken: optionalToken(),
+            cacheDir: options.cacheDir,
+            revisions: options.all ? "all" : (options.revision ?? ["main"]),
+            onEvent: (event) => {
+              if (event.type === "revision-verified") {
+                process.stderr.write(`${event.revision}: downloaded and verified\n`);
+              }
+            },
+          });
+          for (const revision of pulled) {
+            process.stdout.write(`${revision.revision}\t${revision.commit}\t${revision.dir}\n`);
+          }
+        },
+      ),
+    "--cache <dir>",
+    "--cache-dir",
+  );
 
   root
     .command("verify")

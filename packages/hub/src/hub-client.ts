@@ -8,6 +8,7 @@ import {
 } from "@huggingface/hub";
 import { RunError } from "@pythia/core/run";
 import { HubSyncError } from "./hub-errors.js";
+import { connectionErrorCode, networkErrors } from "./network-error.js";
 
 /** Retry policy for Hub requests (429, 5xx and network errors). */
 export interface RetryOptions {
@@ -15,6 +16,8 @@ export interface RetryOptions {
   retries?: number;
   /** First backoff delay; doubles each retry, with jitter. @default 500 */
   minDelayMs?: number;
+  /** Retries when no connection could be made at all (refused, unknown host). @default 2 */
+  connectRetries?: number;
   /** Longest backoff delay (also caps `Retry-After`). @default 30000 */
   maxDelayMs?: number;
 }
@@ -78,6 +81,7 @@ export function retryingFetch(base: typeof fetch, options: RetryOptions = {}): t
   const retries = options.retries ?? 5;
   const minDelay = options.minDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 30_000;
+  const connectRetries = Math.min(retries, options.connectRetries ?? 2);
   return async (input, init) => {
     for (let attempt = 0; ; attempt++) {
       const signal = init?.signal ?? undefined;
@@ -85,7 +89,8 @@ export function retryingFetch(base: typeof fetch, options: RetryOptions = {}): t
       try {
         response = await base(input, init);
       } catch (error) {
-        if (signal?.aborted || attempt >= retries) {
+        const refused = ["ECONNREFUSED", "ENOTFOUND"].includes(connectionErrorCode(error) ?? "");
+        if (signal?.aborted || attempt >= retries || (refused && attempt >= connectRetries)) {
           throw error;
         }
       }
@@ -125,7 +130,10 @@ export function resolveConnection(connection: HubConnection): ResolvedConnection
     hubUrl: (connection.hubUrl ?? HUB_URL).replace(/\/+$/, ""),
     accessToken: connection.accessToken,
     fetch: abortableFetch(
-      retryingFetch(connection.fetch ?? globalThis.fetch, connection.retry),
+      networkErrors(
+        retryingFetch(connection.fetch ?? globalThis.fetch, connection.retry),
+        (connection.hubUrl ?? HUB_URL).replace(/\/+$/, ""),
+      ),
       connection.signal,
     ),
     signal: connection.signal,

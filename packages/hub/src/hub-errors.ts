@@ -14,6 +14,8 @@ export type HubSyncErrorCode =
   | "REMOTE"
   /** An uploaded or downloaded revision does not match its manifest. */
   | "VERIFY"
+  /** The Hub could not be reached at all (connection refused, unknown host, timeout), after retries. */
+  | "NETWORK"
   /** The operation was aborted through its `signal`. */
   | "ABORTED";
 

@@ -3,7 +3,6 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -15,7 +14,7 @@ import { dirname, join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { downloadFile, type ListFileEntry } from "@huggingface/hub";
-import { drain, StreamHasher, type StreamHashes } from "@pythia/core";
+import { drain, renameDurable, StreamHasher, type StreamHashes } from "@pythia/core";
 import { MANIFEST_JSON, parseCheckpointName, parseManifest } from "@pythia/core/run";
 import pLimit from "p-limit";
 import { eventChannel } from "./event-channel.js";
@@ -207,7 +206,7 @@ async function pullRevision(
               `${hub.repo}@${revision}/${entry.path}: downloaded ${hashes.bytes} bytes with sha256 ${hashes.sha256}, the Hub lists ${entry.size} bytes${entry.lfs ? ` and sha256 ${entry.lfs.oid}` : ` and git blob ${entry.oid}`}`,
             );
           }
-          renameSync(partial, blobPath);
+          renameDurable(partial, blobPath);
         }
         link(blobPath, join(snapshot, entry.path));
         progress.file(entry.size);

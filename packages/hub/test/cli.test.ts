@@ -62,13 +62,13 @@ describe("pythia-hub", () => {
     ).toEqual(["step0", "step1", "step2"]);
 
     const cache = mkdtempSync(join(tmpdir(), "hub-cli-cache-"));
-    const pulled = await run(["pull", "--repo", repo, "--all", "--cache", cache]);
+    const pulled = await run(["pull", "--repo", repo, "--all", "--cache-dir", cache]);
     expect(pulled.code).toBe(0);
     for (const line of pulled.stdout.trim().split("\n")) {
       const [revision, , snapshot] = line.split("\t");
       expect(readTree(snapshot!)).toEqual(readTree(join(dir, revision!)));
     }
-    const one = await run(["pull", "--repo", repo, "--revision", "step1", "--cache", cache]);
+    const one = await run(["pull", "--repo", repo, "--revision", "step1", "--cache-dir", cache]);
     expect(one.stdout).toMatch(/^step1\t/);
 
     const ok = await run(["verify", "--repo", repo]);
@@ -86,7 +86,7 @@ describe("pythia-hub", () => {
   it("a missing or malformed token is one clear line, never echoed", async () => {
     const missing = await run(["push", await fakeRun(), "--repo", repoName()], { HF_TOKEN: undefined });
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^pythia-hub: no Hugging Face token: set HF_TOKEN/);
+    expect(missing.stderr).toMatch(/^error: no Hugging Face token: set HF_TOKEN/);
     const malformed = await run(["push", await fakeRun(), "--repo", repoName()], {
       HF_TOKEN: "secret-value",
     });
@@ -103,7 +103,16 @@ describe("pythia-hub", () => {
     const repo = await run(["revisions", "--repo", "not-a-repo"]);
     expect(repo.code).toBe(1);
     expect(repo.stderr).toContain("expected ORG/NAME");
-    const both = await run(["pull", "--repo", "a/b", "--all", "--revision", "step1", "--cache", tmpdir()]);
+    const both = await run([
+      "pull",
+      "--repo",
+      "a/b",
+      "--all",
+      "--revision",
+      "step1",
+      "--cache-dir",
+      tmpdir(),
+    ]);
     expect(both.stderr).toContain("--revision or --all");
   });
 });

@@ -1,14 +1,7 @@
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  copyFileSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, copyFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { renameDurable } from "@pythia/core";
 import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import { fromHfConfig, toHfConfig } from "./config-convert.js";
 import { ModelError } from "./model-errors.js";
@@ -116,7 +109,7 @@ export async function saveCheckpoint(params: SaveCheckpointParams): Promise<void
     if (existsSync(params.dir)) {
       rmSync(params.dir, { recursive: true, force: true });
     }
-    renameSync(temporary, params.dir);
+    renameDurable(temporary, params.dir);
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });
     throw error;

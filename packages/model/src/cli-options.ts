@@ -3,9 +3,10 @@
  * that says which backend runs. A subpath (`@pythia/model/cli-options`) so that library users of the
  * main entry do not load commander.
  */
-import { Option } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { integerArgument } from "@pythia/core/cli";
 import { BACKENDS, initCompute, type BackendName, type ComputeInfo } from "./compute.js";
+import { pythiaPreset } from "./config.js";
 
 /** `--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu`. */
 export function backendOption(): Option {
@@ -13,6 +14,16 @@ export function backendOption(): Option {
     "--backend <name>",
     "tfjs backend (default: PYTHIA_BACKEND or the best available)",
   ).choices(["auto", ...BACKENDS]);
+}
+
+/** Commander parser for `--preset <name>`: a known Pythia size (else a usage error, exit 2); returns the name. */
+export function presetArgument(value: string): string {
+  try {
+    pythiaPreset(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
 }
 
 /** `--threads <n>` for the wasm backend's matrix products. */

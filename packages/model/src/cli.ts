@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
-import { integerArgument, numberArgument, runCli } from "@pythia/core/cli";
+import { deprecatedOption, integerArgument, numberArgument, runCli, UsageError } from "@pythia/core/cli";
 import { Command, Option } from "commander";
-import { backendOption, startComputeFromOptions, threadsOption } from "./cli-options.js";
+import { backendOption, presetArgument, startComputeFromOptions, threadsOption } from "./cli-options.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { parameterCount, pythiaPreset } from "./config.js";
 import { generate } from "./generate.js";
@@ -45,21 +45,21 @@ function readTokens(path: string): number[][] {
 }
 
 function logitsCommand(): Command {
-  return new Command("logits")
+  const command = new Command("logits")
     .description("write float32 logits [B,T,V] and the mean next-token loss (HF's definition) as safetensors")
     .requiredOption(
       "--checkpoint <dir>",
       "HF checkpoint directory (config.json + model.safetensors or pytorch_model.bin, or their shards)",
     )
     .requiredOption("--tokens <file>", 'tokens.json: {"input_ids": [[...], ...]} or [[...], ...]')
-    .requiredOption("--out <file>", "output .safetensors (tensors logits and loss)")
+    .requiredOption("--output <file>", "output .safetensors (tensors logits and loss)")
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(
       async (options: {
         checkpoint: string;
         tokens: string;
-        out: string;
+        output: string;
         backend?: string;
         threads?: number;
       }) => {
@@ -70,28 +70,29 @@ function logitsCommand(): Command {
         const labels = tf.tensor2d(ids, undefined, "int32");
         const { loss, tokenLosses } = nextTokenLoss(logits, labels);
         const lossValue = (await loss.data())[0] as number;
-        await writeSafetensors(options.out, {
+        await writeSafetensors(options.output, {
           logits: { dtype: "F32", shape: [...logits.shape], data: (await logits.data()) as Float32Array },
           loss: { dtype: "F32", shape: [1], data: Float32Array.of(lossValue) },
         });
         tf.dispose([logits, labels, loss, tokenLosses]);
         model.dispose();
         process.stdout.write(
-          `wrote ${options.out}: logits [${logits.shape.join(", ")}], loss ${lossValue}\n`,
+          `wrote ${options.output}: logits [${logits.shape.join(", ")}], loss ${lossValue}\n`,
         );
       },
     );
+  return deprecatedOption(command, "--out <file>", "--output");
 }
 
 function infoCommand(): Command {
   return new Command("info")
     .description("print a configuration and its parameter counts")
     .option("--checkpoint <dir>", "HF checkpoint directory")
-    .option("--preset <name>", "a Pythia size: pythia-14m … pythia-12b")
+    .option("--preset <name>", "a Pythia size: pythia-14m … pythia-12b", presetArgument)
     .option("--json", "print JSON")
     .action(async (options: { checkpoint?: string; preset?: string; json?: boolean }) => {
       if ((options.checkpoint === undefined) === (options.preset === undefined)) {
-        throw new ModelError("MODEL_INPUT", "info needs exactly one of --checkpoint DIR or --preset NAME");
+        throw new UsageError("info needs exactly one of --checkpoint DIR or --preset NAME");
       }
       let config;
       if (options.preset !== undefined) {

@@ -1,8 +1,8 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { drain } from "@pythia/core";
+import { drain, renameDurable } from "@pythia/core";
 import { PickleOrderedDict, TorchTensorToSave, writeTorchCheckpoint } from "@pythia/torch-checkpoint";
 import { stringify as stringifyYaml, parse as parseYaml } from "yaml";
 import { fromHfConfig, toNeoxYaml } from "./config-convert.js";
@@ -328,7 +328,7 @@ export async function* exportNeoxCheckpointIter(
     if (existsSync(params.out)) {
       await rm(params.out, { recursive: true, force: true });
     }
-    await rename(temporary, params.out);
+    renameDurable(temporary, params.out);
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
     throw error;

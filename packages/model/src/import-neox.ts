@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { drain } from "@pythia/core";
+import { drain, renameDurable } from "@pythia/core";
 import {
   openTorchCheckpoint,
   type TorchCheckpoint,
@@ -451,7 +451,7 @@ async function writeFolder(
     if (existsSync(params.out)) {
       rmSync(params.out, { recursive: true, force: true });
     }
-    renameSync(temporary, params.out);
+    renameDurable(temporary, params.out);
     return files;
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });

@@ -2,7 +2,7 @@
  * `pythia-model import-neox` and `export-neox`: GPT-NeoX checkpoints in and out. Thin wiring over
  * `importNeoxCheckpoint` / `exportNeoxCheckpoint`; progress goes to stderr, the summary to stdout.
  */
-import { integerArgument } from "@pythia/core/cli";
+import { deprecatedOption, integerArgument } from "@pythia/core/cli";
 import { Command, Option } from "commander";
 import { exportNeoxCheckpoint } from "./export-neox.js";
 import { importNeoxCheckpoint } from "./import-neox.js";
@@ -11,14 +11,17 @@ const progress = (line: string): void => {
   process.stderr.write(`pythia-model: ${line}\n`);
 };
 
-/** `pythia-model import-neox --checkpoint DIR --out HF_DIR [--config YAML]`. */
+/** `pythia-model import-neox --checkpoint DIR --output HF_DIR [--config YAML]`. */
 export function importNeoxCommand(): Command {
-  return new Command("import-neox")
+  const command = new Command("import-neox")
     .description(
       "convert a GPT-NeoX (DeepSpeed) checkpoint into a Hugging Face folder, merging model-parallel ranks exactly as EleutherAI's convert_neox_to_hf.py",
     )
     .requiredOption("--checkpoint <dir>", "GPT-NeoX save folder (with latest) or one global_stepN folder")
-    .requiredOption("--out <dir>", "Hugging Face folder to write (config.json, model.safetensors, tokenizer)")
+    .requiredOption(
+      "--output <dir>",
+      "Hugging Face folder to write (config.json, model.safetensors, tokenizer)",
+    )
     .option("--config <yaml>", "the run's GPT-NeoX YAML (default: configs/*.yml next to the checkpoint)")
     .addOption(
       new Option("--dtype <dtype>", "stored dtype; auto follows the YAML's fp16/bf16 like the converter")
@@ -26,11 +29,11 @@ export function importNeoxCommand(): Command {
         .default("auto"),
     )
     .option("--no-tokenizer", "do not copy the GPT-NeoX-20B tokenizer files")
-    .option("--overwrite", "replace --out if it exists")
+    .option("--overwrite", "replace --output if it exists")
     .action(
       async (options: {
         checkpoint: string;
-        out: string;
+        output: string;
         config?: string;
         dtype: "auto" | "F32" | "F16" | "BF16";
         tokenizer: boolean;
@@ -39,7 +42,7 @@ export function importNeoxCommand(): Command {
         const result = await importNeoxCheckpoint(
           {
             checkpoint: options.checkpoint,
-            out: options.out,
+            out: options.output,
             config: options.config,
             dtype: options.dtype,
             includeTokenizer: options.tokenizer,
@@ -60,16 +63,17 @@ export function importNeoxCommand(): Command {
         );
       },
     );
+  return deprecatedOption(command, "--out <dir>", "--output");
 }
 
-/** `pythia-model export-neox --checkpoint HF_DIR --out DIR [--model-parallel N] [--layout L]`. */
+/** `pythia-model export-neox --checkpoint HF_DIR --output DIR [--model-parallel N] [--layout L]`. */
 export function exportNeoxCommand(): Command {
-  return new Command("export-neox")
+  const command = new Command("export-neox")
     .description(
       "write a Hugging Face checkpoint as a GPT-NeoX save folder (latest, global_stepN/, neox.yml) to continue training in GPT-NeoX",
     )
     .requiredOption("--checkpoint <dir>", "Hugging Face folder (config.json + weights)")
-    .requiredOption("--out <dir>", "GPT-NeoX save folder to write")
+    .requiredOption("--output <dir>", "GPT-NeoX save folder to write")
     .addOption(
       new Option("--model-parallel <n>", "model-parallel ranks").argParser(integerArgument).default(1),
     )
@@ -89,11 +93,11 @@ export function exportNeoxCommand(): Command {
         .choices(["legacy", "new"])
         .default("legacy"),
     )
-    .option("--overwrite", "replace --out if it exists")
+    .option("--overwrite", "replace --output if it exists")
     .action(
       async (options: {
         checkpoint: string;
-        out: string;
+        output: string;
         modelParallel: number;
         layout: "pipeline" | "sequential";
         step: number;
@@ -103,7 +107,7 @@ export function exportNeoxCommand(): Command {
         const result = await exportNeoxCheckpoint(
           {
             checkpoint: options.checkpoint,
-            out: options.out,
+            out: options.output,
             modelParallel: options.modelParallel,
             layout: options.layout,
             step: options.step,
@@ -121,4 +125,5 @@ export function exportNeoxCommand(): Command {
         );
       },
     );
+  return deprecatedOption(command, "--out <dir>", "--output");
 }

@@ -138,7 +138,7 @@ describe("pythia-model --threads (a child process)", () => {
         fixturePath("pythia-micro"),
         "--tokens",
         fixturePath("pythia-micro/tokens.json"),
-        "--out",
+        "--output",
         out,
         "--backend",
         "wasm",

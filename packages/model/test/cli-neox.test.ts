@@ -31,7 +31,7 @@ suite("pythia-model import-neox / export-neox", () => {
       "import-neox",
       "--checkpoint",
       join(root, "neox-pipe-tp2"),
-      "--out",
+      "--output",
       join(work, "hf"),
     ]);
     expect(imported.code, imported.stderr).toBe(0);
@@ -49,7 +49,7 @@ suite("pythia-model import-neox / export-neox", () => {
       "export-neox",
       "--checkpoint",
       join(work, "hf"),
-      "--out",
+      "--output",
       join(work, "neox"),
       "--model-parallel",
       "2",
@@ -64,7 +64,7 @@ suite("pythia-model import-neox / export-neox", () => {
       "import-neox",
       "--checkpoint",
       join(work, "neox"),
-      "--out",
+      "--output",
       join(work, "hf2"),
       "--no-tokenizer",
     ]);
@@ -75,17 +75,17 @@ suite("pythia-model import-neox / export-neox", () => {
 
   it.each([
     [
-      ["import-neox", "--checkpoint", "/nonexistent/neox", "--out", "/tmp/x"],
+      ["import-neox", "--checkpoint", "/nonexistent/neox", "--output", "/tmp/x"],
       /cannot list the checkpoint folder/,
       1,
     ],
     [
-      ["export-neox", "--checkpoint", "x", "--out", "y", "--layout", "ring"],
+      ["export-neox", "--checkpoint", "x", "--output", "y", "--layout", "ring"],
       /Allowed choices are pipeline, sequential/,
       2,
     ],
     [
-      ["export-neox", "--checkpoint", "x", "--out", "y", "--model-parallel", "two"],
+      ["export-neox", "--checkpoint", "x", "--output", "y", "--model-parallel", "two"],
       /expected a non-negative integer/,
       2,
     ],

@@ -32,7 +32,7 @@ describe("pythia-model", () => {
       fixturePath("pythia-micro"),
       "--tokens",
       fixturePath("pythia-micro/tokens.json"),
-      "--out",
+      "--output",
       out,
     ]);
     expect(code).toBe(0);
@@ -59,7 +59,7 @@ describe("pythia-model", () => {
         fixturePath("pythia-micro"),
         "--tokens",
         bare,
-        "--out",
+        "--output",
         join(dir, "b.safetensors"),
       ]).code,
     ).toBe(0);
@@ -94,12 +94,13 @@ describe("pythia-model", () => {
       "both --checkpoint and --preset",
       ["info", "--preset", "70m", "--checkpoint", "x"],
       /exactly one of --checkpoint DIR or --preset NAME/,
-      1,
+      2,
     ],
-    ["an unknown preset", ["info", "--preset", "pythia-3b"], /unknown preset "pythia-3b"/, 1],
+    ["no input", ["info"], /^error: info needs exactly one of --checkpoint DIR or --preset NAME\n$/, 2],
+    ["an unknown preset", ["info", "--preset", "pythia-3b"], /unknown preset "pythia-3b"/, 2],
     [
       "malformed tokens",
-      ["logits", "--checkpoint", "x", "--tokens", fixturePath("HF-FIXTURES.md"), "--out", "o"],
+      ["logits", "--checkpoint", "x", "--tokens", fixturePath("HF-FIXTURES.md"), "--output", "o"],
       /HF-FIXTURES\.md: cannot read it as JSON/,
       1,
     ],

@@ -35,3 +35,23 @@ describe("lineChartSvg", () => {
     }
   });
 });
+
+describe("loading", () => {
+  it("importing the package does not load echarts; the first chart does", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const entry = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const script = `
+      import Module from "node:module";
+      const loaded = () => Object.keys(Module._cache).some((path) => path.includes("/echarts/"));
+      const plots = await import(${JSON.stringify(entry)});
+      const before = loaded();
+      plots.renderChartSvg({ xAxis: { type: "value" }, yAxis: { type: "value" }, series: [{ type: "line", data: [[0, 1]] }] });
+      console.log(JSON.stringify({ before, after: loaded() }));`;
+    const output = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    expect(JSON.parse(output)).toEqual({ before: false, after: true });
+  });
+});

@@ -3,40 +3,27 @@
  * that optional dependency loads; otherwise only the SVG is written and the reason is returned.
  */
 import { writeFileSync } from "node:fs";
-import { BarChart, HeatmapChart, LineChart, ScatterChart } from "echarts/charts";
-import {
-  GridComponent,
-  LegendComponent,
-  TitleComponent,
-  TooltipComponent,
-  VisualMapComponent,
-} from "echarts/components";
-import * as echarts from "echarts/core";
-import { SVGRenderer } from "echarts/renderers";
+import { createRequire } from "node:module";
+import type * as Echarts from "echarts";
 
-let registered = false;
+let echarts: typeof Echarts | undefined;
+
+/**
+ * echarts (about 60 MB installed, 1 MB of code to parse) is loaded on the first chart, not when this
+ * package is imported: most users of the packages that depend on it never draw one. Its CommonJS build
+ * (every chart type and the SVG renderer) keeps `renderChartSvg` synchronous.
+ */
+function loadEcharts(): typeof Echarts {
+  echarts ??= createRequire(import.meta.url)("echarts") as typeof Echarts;
+  return echarts;
+}
 
 /** Renders an echarts option to an SVG string (white background, no animation). */
 export function renderChartSvg(
   option: Record<string, unknown>,
   size: { width?: number; height?: number } = {},
 ): string {
-  if (!registered) {
-    echarts.use([
-      LineChart,
-      BarChart,
-      ScatterChart,
-      HeatmapChart,
-      GridComponent,
-      LegendComponent,
-      TitleComponent,
-      TooltipComponent,
-      VisualMapComponent,
-      SVGRenderer,
-    ]);
-    registered = true;
-  }
-  const instance = echarts.init(null, null, {
+  const instance = loadEcharts().init(null, null, {
     renderer: "svg",
     ssr: true,
     width: size.width ?? 800,

@@ -31,10 +31,10 @@ Commands:
 Options:
   --tokenizer PATH        a Hugging Face tokenizer.json (default: the bundled GPT-NeoX-20B / Pythia tokenizer)
   --skip-special-tokens   decode: drop <|endoftext|> and <|padding|>
-  --field NAME            encode/count: the JSONL field holding the text (default: text)
+  --jsonl-key NAME        encode/count: the JSONL field holding the text (default: text)
   --strict                refuse input that is not UTF-8 (default: replace by U+FFFD and warn)
   -h, --help              show this help
-  -v, --version           show the version
+  -V, --version           show the version
 
 Example:
   echo '{"text": "Hello, world!"}' | pythia-tokenize encode     # {"ids":[12092,13,1533,2]}
@@ -54,17 +54,30 @@ async function main(argv: string[]): Promise<void> {
     options: {
       tokenizer: { type: "string" },
       "skip-special-tokens": { type: "boolean", default: false },
-      field: { type: "string", default: "text" },
+      "jsonl-key": { type: "string", default: "text" },
+      // --field: the old spelling, kept hidden for one minor version.
+      field: { type: "string" },
       strict: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
-      version: { type: "boolean", short: "v", default: false },
+      version: { type: "boolean", short: "V", default: false },
+      // -v: the old spelling, kept hidden for one minor version.
+      "old-version": { type: "boolean", short: "v", default: false },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
   }
-  if (values.version) {
+  if (values.field !== undefined) {
+    process.stderr.write(
+      "warning: --field is deprecated and will be removed in the next minor version; use --jsonl-key\n",
+    );
+  }
+  const jsonlKey = values.field ?? values["jsonl-key"];
+  if (values["old-version"]) {
+    process.stderr.write("warning: -v is deprecated and will be removed in the next minor version; use -V\n");
+  }
+  if (values.version || values["old-version"]) {
     const manifest = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
     process.stdout.write(`${manifest.version}\n`);
     return;
@@ -81,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "encode":
       expectNoArguments(command, rest);
-      for await (const text of readJsonlTexts(process.stdin, values.field, input("<stdin>"))) {
+      for await (const text of readJsonlTexts(process.stdin, jsonlKey, input("<stdin>"))) {
         await writeLine(JSON.stringify({ ids: tokenizer.encode(text) }));
       }
       return;
@@ -97,7 +110,7 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     default:
-      await count(tokenizer, rest, values.field, input);
+      await count(tokenizer, rest, jsonlKey, input);
   }
 }
 
@@ -201,13 +214,15 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    process.stderr.write(`pythia-tokenize: ${(error as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`error: ${(error as Error).message}\n\n${USAGE}`);
     process.exitCode = 2;
   } else if (TokenizerError.isInstance(error)) {
-    process.stderr.write(`pythia-tokenize: ${error.message}\n`);
+    process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 1;
   } else {
-    process.stderr.write(`pythia-tokenize: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(
+      `error: unexpected error in pythia-tokenize: ${(error as Error).stack ?? String(error)}\n`,
+    );
     process.exitCode = 1;
   }
 });

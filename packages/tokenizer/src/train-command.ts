@@ -8,14 +8,14 @@ import { parseArgs } from "node:util";
 import { TokenizerError } from "./errors.js";
 import { trainBpe, trainedTokenizerJson, type TrainBpeProgress } from "./train-bpe.js";
 
-const TRAIN_USAGE = `Usage: pythia-tokenize train --input FILE... --out tokenizer.json [options]
+const TRAIN_USAGE = `Usage: pythia-tokenize train --input FILE... --output tokenizer.json [options]
 
 Trains a byte-level BPE (the Pile / GPT-NeoX pre-tokenization) exactly as Hugging Face tokenizers'
 BpeTrainer does; each line of an input file, with its newline, is one sequence.
 
 Options:
   --input FILE            a UTF-8 text file to train on (repeat, or list several after one --input)
-  --out PATH              where to write the tokenizer.json
+  --output PATH           where to write the tokenizer.json
   --vocab-size N          vocabulary size, special tokens included (default: 30000)
   --min-frequency N       never merge a pair seen fewer than N times (default: 0)
   --special-tokens LIST   comma-separated tokens that get the first ids, e.g. "<|endoftext|>,<|padding|>"
@@ -25,7 +25,7 @@ Options:
   -h, --help              show this help
 
 Example:
-  pythia-tokenize train --input corpus.txt --out tokenizer.json --vocab-size 50000 \\
+  pythia-tokenize train --input corpus.txt --output tokenizer.json --vocab-size 50000 \\
     --special-tokens "<|endoftext|>,<|padding|>"
 `;
 
@@ -38,11 +38,11 @@ export async function runTrainCommand(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof TrainUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`pythia-tokenize train: ${(error as Error).message}\n\n${TRAIN_USAGE}`);
+      process.stderr.write(`error: ${(error as Error).message}\n\n${TRAIN_USAGE}`);
       return 2;
     }
     if (TokenizerError.isInstance(error)) {
-      process.stderr.write(`pythia-tokenize train: ${error.message}\n`);
+      process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
     throw error;
@@ -55,6 +55,8 @@ async function train(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       input: { type: "string", multiple: true },
+      output: { type: "string" },
+      // --out: the old spelling, kept hidden for one minor version.
       out: { type: "string" },
       "vocab-size": { type: "string" },
       "min-frequency": { type: "string" },
@@ -74,8 +76,14 @@ async function train(argv: string[]): Promise<void> {
   if (files.length === 0) {
     throw new TrainUsageError("missing --input FILE");
   }
-  if (values.out === undefined) {
-    throw new TrainUsageError("missing --out PATH (where to write tokenizer.json)");
+  if (values.out !== undefined) {
+    process.stderr.write(
+      "warning: --out is deprecated and will be removed in the next minor version; use --output\n",
+    );
+  }
+  const output = values.output ?? values.out;
+  if (output === undefined) {
+    throw new TrainUsageError("missing --output PATH (where to write tokenizer.json)");
   }
   const specialTokens = values["special-tokens"]?.split(",").filter((token) => token.length > 0) ?? [];
   const display = values.quiet ? null : await createProgressDisplay();
@@ -92,12 +100,12 @@ async function train(argv: string[]): Promise<void> {
     });
     display?.stop();
     try {
-      await writeFile(values.out, trainedTokenizerJson(model));
+      await writeFile(output, trainedTokenizerJson(model));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
       throw new TokenizerError(
         "TOKENIZER_FILE",
-        `cannot write ${values.out} (${code}); check the directory exists`,
+        `cannot write ${output} (${code}); check the directory exists`,
         {
           cause: error,
         },
@@ -105,7 +113,7 @@ async function train(argv: string[]): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     process.stderr.write(
-      `wrote ${values.out}: ${model.vocab.size} tokens, ${model.merges.length} merges from ${model.words} distinct words in ${seconds.toFixed(1)} s\n`,
+      `wrote ${output}: ${model.vocab.size} tokens, ${model.merges.length} merges from ${model.words} distinct words in ${seconds.toFixed(1)} s\n`,
     );
   } finally {
     display?.stop();

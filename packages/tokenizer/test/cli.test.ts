@@ -52,7 +52,7 @@ describe("pythia-tokenize", () => {
   });
 
   const bad: Array<[string, string[], string, RegExp, number]> = [
-    ["invalid JSON", ["encode"], '{"text":"ok"}\n{oops\n', /^pythia-tokenize: line 2: invalid JSON/, 1],
+    ["invalid JSON", ["encode"], '{"text":"ok"}\n{oops\n', /^error: line 2: invalid JSON/, 1],
     [
       "missing text",
       ["encode"],
@@ -103,7 +103,7 @@ describe("pythia-tokenize train", () => {
     expect(run(["--help"]).stdout).toMatch(/\n {2}train +train a byte-level BPE/);
     const { code, stdout } = run(["train", "--help"]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^Usage: pythia-tokenize train --input FILE\.\.\. --out tokenizer\.json/);
+    expect(stdout).toMatch(/^Usage: pythia-tokenize train --input FILE\.\.\. --output tokenizer\.json/);
   });
 
   it("writes the tokenizer.json HF tokenizers trains on the same file", () => {
@@ -113,7 +113,7 @@ describe("pythia-tokenize train", () => {
       "train",
       "--input",
       fixturePath("bpe-train/enwik8_first100.txt"),
-      "--out",
+      "--output",
       out,
     ]);
     expect(code).toBe(0);
@@ -129,7 +129,14 @@ describe("pythia-tokenize train", () => {
   it("--vocab-size, --special-tokens and --min-frequency", () => {
     const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
     const out = join(dir, "tokenizer.json");
-    const args = ["train", "--quiet", "--input", fixturePath("bpe-train/enwik8_first100.txt"), "--out", out];
+    const args = [
+      "train",
+      "--quiet",
+      "--input",
+      fixturePath("bpe-train/enwik8_first100.txt"),
+      "--output",
+      out,
+    ];
     const { code, stderr } = run([
       ...args,
       "--vocab-size",
@@ -152,11 +159,11 @@ describe("pythia-tokenize train", () => {
   });
 
   it.each([
-    ["no --input", ["train", "--out", "x.json"], /missing --input FILE/, 2],
-    ["no --out", ["train", "--input", "a.txt"], /missing --out PATH/, 2],
+    ["no --input", ["train", "--output", "x.json"], /missing --input FILE/, 2],
+    ["no --output", ["train", "--input", "a.txt"], /missing --output PATH/, 2],
     [
       "a bad number",
-      ["train", "--input", "a.txt", "--out", "x.json", "--vocab-size", "ten"],
+      ["train", "--input", "a.txt", "--output", "x.json", "--vocab-size", "ten"],
       /--vocab-size expects/,
       2,
     ],
@@ -168,7 +175,7 @@ describe("pythia-tokenize train", () => {
     ],
     [
       "a missing file",
-      ["train", "--input", "/nonexistent.txt", "--out", "x.json"],
+      ["train", "--input", "/nonexistent.txt", "--output", "x.json"],
       /cannot read training file \/nonexistent.txt \(ENOENT\)/,
       1,
     ],

@@ -1,6 +1,6 @@
-import { open, rename, rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { basename } from "node:path";
-import { temporaryPath } from "@pythia/core";
+import { renameDurable, temporaryPath } from "@pythia/core";
 import { PickleWriter } from "./pickle-writer.js";
 import { checkpointError } from "./torch-checkpoint-error.js";
 import {
@@ -116,7 +116,7 @@ export async function writeTorchCheckpoint(
     await zip.add(`${prefix}/version`, [new TextEncoder().encode("3\n")]);
     await zip.finish();
     await handle.close();
-    await rename(temporary, path);
+    renameDurable(temporary, path);
   } catch (error) {
     await handle.close().catch(() => {});
     await rm(temporary, { force: true });

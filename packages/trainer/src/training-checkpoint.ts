@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { renameDurable } from "@pythia/core";
 import { join } from "node:path";
 import { checkpointDir, temporaryPath, writeManifest } from "@pythia/core/run";
 import {
@@ -68,7 +69,7 @@ export async function writeTrainingCheckpoint(params: {
     if (existsSync(final)) {
       rmSync(final, { recursive: true, force: true });
     }
-    renameSync(partial, final);
+    renameDurable(partial, final);
     return { dir: final, bytes };
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });

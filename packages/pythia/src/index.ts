@@ -1,0 +1,2 @@
+export * from "./resolve-bin.js";
+export * from "./subcommands.js";
