@@ -97,12 +97,12 @@ describe("pythia-tokenize and preprocess accept the same inputs", () => {
     const strictPre = preprocessDocuments(dir, file, tokenizer, true);
     expect(strictPre.code).toBe(1);
     expect(strictPre.stderr).toMatch(
-      new RegExp(`^pythia-data: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`),
+      new RegExp(`^error: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`),
     );
     const strictCount = run(tokenizeCli, ["count", "--strict", "--tokenizer", tokenizer, file]);
     expect(strictCount.code).toBe(1);
     expect(strictCount.stderr).toMatch(
-      new RegExp(`^pythia-tokenize: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`),
+      new RegExp(`^error: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`),
     );
   });
 });

@@ -60,7 +60,7 @@ describe("preprocess failures are one line, leave nothing behind", () => {
       ]);
       expect(code).toBe(1);
       expect(stderr).toMatch(
-        new RegExp(`^pythia-data: ${file}: not valid zstd data \\(${reason} [^\\n]*\\n$`),
+        new RegExp(`^error: ${file}: not valid zstd data \\(${reason} [^\\n]*\\n$`),
       );
     }
     expect(readdirSync(dir).sort()).toEqual([
@@ -96,7 +96,7 @@ describe("preprocess failures are one line, leave nothing behind", () => {
       );
       expect(stdout).toBe("");
       expect(stderr).toBe(
-        `pythia-data: cannot write ${join(dir, "out_text_document.bin")} (ENOSPC: the disk is full; free space there or choose another output location)\n`,
+        `error: cannot write ${join(dir, "out_text_document.bin")} (ENOSPC: the disk is full; free space there or choose another output location)\n`,
       );
       expect(code).toBe(1);
       expect(readdirSync(dir).sort()).toEqual(["big.jsonl", "bytes-tokenizer.json"]);
