@@ -96,13 +96,9 @@ describe("pythia-tokenize and preprocess accept the same inputs", () => {
 
     const strictPre = preprocessDocuments(dir, file, tokenizer, true);
     expect(strictPre.code).toBe(1);
-    expect(strictPre.stderr).toMatch(
-      new RegExp(`^error: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`),
-    );
+    expect(strictPre.stderr).toMatch(new RegExp(`^error: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`));
     const strictCount = run(tokenizeCli, ["count", "--strict", "--tokenizer", tokenizer, file]);
     expect(strictCount.code).toBe(1);
-    expect(strictCount.stderr).toMatch(
-      new RegExp(`^error: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`),
-    );
+    expect(strictCount.stderr).toMatch(new RegExp(`^error: ${file}: invalid UTF-8 at byte 12; [^\\n]*\\n$`));
   });
 });

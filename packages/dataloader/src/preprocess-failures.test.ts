@@ -59,9 +59,7 @@ describe("preprocess failures are one line, leave nothing behind", () => {
         tokenizerPath,
       ]);
       expect(code).toBe(1);
-      expect(stderr).toMatch(
-        new RegExp(`^error: ${file}: not valid zstd data \\(${reason} [^\\n]*\\n$`),
-      );
+      expect(stderr).toMatch(new RegExp(`^error: ${file}: not valid zstd data \\(${reason} [^\\n]*\\n$`));
     }
     expect(readdirSync(dir).sort()).toEqual([
       "bytes-tokenizer.json",
