@@ -52,24 +52,56 @@ const LOAD_KEY_TILE = `
       }
     }`;
 
-/** Output: O `[B, T, C]` followed by L `[BH, T]`, flat. */
-function forwardProgram(BH: number, T: number, C: number, hs: number): WgslProgram {
-  const tile = tileRows(2 * hs);
+/** A program of one thread per row (query or key) of every head: 64-row workgroups, `[rows, heads]` dispatch. */
+function rowProgram(
+  shaderKey: string,
+  variableNames: string[],
+  outputShape: number[],
+  BH: number,
+  T: number,
+  getUserCode: () => string,
+): WgslProgram {
   return {
-    variableNames: ["QKV"],
-    outputShape: [(BH / (C / hs)) * T * C + BH * T],
-    shaderKey: `pythiaFlashForward_${hs}_${tile}`,
+    variableNames,
+    outputShape,
+    shaderKey,
     dispatchLayout: { x: [0], y: [1] },
     dispatch: [groups(T, ROWS), BH, 1],
     workgroupSize: [ROWS, 1, 1],
     uniforms: UNIFORMS,
-    getUserCode: () => `
+    getUserCode,
+  };
+}
+
+/**
+ * WGSL for the query-row kernels (forward, dq): the key/value tile in workgroup memory, its loader, and
+ * `keyLimit()`, the keys any row of this workgroup may see (causal), made uniform for the barriers.
+ */
+function keyTileDeclarations(hs: number, tile: number): string {
+  return `
       ${prologue(hs)}
       const TILE = ${tile};
       var<workgroup> Ks: array<f32, ${tile * hs}>;
       var<workgroup> Vs: array<f32, ${tile * hs}>;
-      var<workgroup> keyLimit: i32;
+      var<workgroup> keyLimitShared: i32;
       ${LOAD_KEY_TILE}
+      fn keyLimit() -> i32 {
+        if (localIndex == 0u) { keyLimitShared = min(i32(workgroupId.x) * ROWS + ROWS, uniforms.T); }
+        return workgroupUniformLoad(&keyLimitShared);
+      }`;
+}
+
+/** Output: O `[B, T, C]` followed by L `[BH, T]`, flat. */
+function forwardProgram(BH: number, T: number, C: number, hs: number): WgslProgram {
+  const tile = tileRows(2 * hs);
+  return rowProgram(
+    `pythiaFlashForward_${hs}_${tile}`,
+    ["QKV"],
+    [(BH / (C / hs)) * T * C + BH * T],
+    BH,
+    T,
+    () => `
+      ${keyTileDeclarations(hs, tile)}
       fn main() {
         let bh = i32(workgroupId.y);
         let i = i32(workgroupId.x) * ROWS + i32(localIndex);
@@ -81,8 +113,7 @@ function forwardProgram(BH: number, T: number, C: number, hs: number): WgslProgr
         }
         var m = -3.4028234663852886e38;
         var l = 0.0;
-        if (localIndex == 0u) { keyLimit = min(i32(workgroupId.x) * ROWS + ROWS, uniforms.T); }
-        let limit = workgroupUniformLoad(&keyLimit); // keys < limit are visible to some row here
+        let limit = keyLimit(); // keys < limit are visible to some row here
         for (var k0 = 0; k0 < limit; k0 += TILE) {
           loadKeyTile(bh, k0);
           workgroupBarrier();
@@ -107,27 +138,20 @@ function forwardProgram(BH: number, T: number, C: number, hs: number): WgslProgr
           result[uniforms.BH / uniforms.nh * uniforms.T * uniforms.nh * HS + bh * uniforms.T + i] = m + log(l);
         }
       }`,
-  };
+  );
 }
 
 /** dq `[BH, T, hs]`: one thread per query row, keys streamed in tiles. */
 function dqProgram(BH: number, T: number, hs: number): WgslProgram {
   const tile = tileRows(2 * hs);
-  return {
-    variableNames: ["QKV", "DO", "L", "D"],
-    outputShape: [BH * T * hs],
-    shaderKey: `pythiaFlashDq_${hs}_${tile}`,
-    dispatchLayout: { x: [0], y: [1] },
-    dispatch: [groups(T, ROWS), BH, 1],
-    workgroupSize: [ROWS, 1, 1],
-    uniforms: UNIFORMS,
-    getUserCode: () => `
-      ${prologue(hs)}
-      const TILE = ${tile};
-      var<workgroup> Ks: array<f32, ${tile * hs}>;
-      var<workgroup> Vs: array<f32, ${tile * hs}>;
-      var<workgroup> keyLimit: i32;
-      ${LOAD_KEY_TILE}
+  return rowProgram(
+    `pythiaFlashDq_${hs}_${tile}`,
+    ["QKV", "DO", "L", "D"],
+    [BH * T * hs],
+    BH,
+    T,
+    () => `
+      ${keyTileDeclarations(hs, tile)}
       fn main() {
         let bh = i32(workgroupId.y);
         let i = i32(workgroupId.x) * ROWS + i32(localIndex);
@@ -145,8 +169,7 @@ function dqProgram(BH: number, T: number, hs: number): WgslProgram {
           Li = L[bh * uniforms.T + i];
           Di = D[bh * uniforms.T + i];
         }
-        if (localIndex == 0u) { keyLimit = min(i32(workgroupId.x) * ROWS + ROWS, uniforms.T); }
-        let limit = workgroupUniformLoad(&keyLimit);
+        let limit = keyLimit();
         for (var k0 = 0; k0 < limit; k0 += TILE) {
           loadKeyTile(bh, k0);
           workgroupBarrier();
@@ -166,21 +189,19 @@ function dqProgram(BH: number, T: number, hs: number): WgslProgram {
           for (var d = 0; d < HS; d++) { result[qAt(bh, i) + d] = dq[d] * uniforms.scale; }
         }
       }`,
-  };
+  );
 }
 
 /** dk then dv, `[2, BH, T, hs]`: one thread per key row, queries (with dO, L, D) streamed in tiles. */
 function dkvProgram(BH: number, T: number, hs: number): WgslProgram {
   const tile = tileRows(2 * hs + 2);
-  return {
-    variableNames: ["QKV", "DO", "L", "D"],
-    outputShape: [2 * BH * T * hs],
-    shaderKey: `pythiaFlashDkv_${hs}_${tile}`,
-    dispatchLayout: { x: [0], y: [1] },
-    dispatch: [groups(T, ROWS), BH, 1],
-    workgroupSize: [ROWS, 1, 1],
-    uniforms: UNIFORMS,
-    getUserCode: () => `
+  return rowProgram(
+    `pythiaFlashDkv_${hs}_${tile}`,
+    ["QKV", "DO", "L", "D"],
+    [2 * BH * T * hs],
+    BH,
+    T,
+    () => `
       ${prologue(hs)}
       const TILE = ${tile};
       var<workgroup> Qs: array<f32, ${tile * hs}>;
@@ -234,7 +255,7 @@ function dkvProgram(BH: number, T: number, hs: number): WgslProgram {
           }
         }
       }`,
-  };
+  );
 }
 
 /**
