@@ -4,7 +4,7 @@
  * and plots. One file per subcommand under commands/, each parsing flags, calling the library and
  * printing; user mistakes print one line (exit 1, usage: exit 2).
  */
-import { runCli } from "@pythia/core/cli";
+import { deprecatedOption, runCli } from "@pythia/core/cli";
 import { backendOption, threadsOption } from "@pythia/model/cli-options";
 import { TokenizerError } from "@pythia/tokenizer";
 import { Command } from "commander";
@@ -16,6 +16,16 @@ import { memorizationCommand } from "./commands/memorization.js";
 import { poissonCommand } from "./commands/poisson.js";
 import { termFrequencyCommand } from "./commands/term-frequency.js";
 import { tunedLensCommand } from "./commands/tuned-lens.js";
+
+/**
+ * Old spellings, kept hidden for one minor version with a deprecation notice
+ * (docs/cli-conventions.md): each is added to the subcommands that have its replacement.
+ */
+const OLD_SPELLINGS = [
+  ["--out <dir>", "--output"],
+  ["--steps <list>", "--checkpoint-steps"],
+  ["--step <n>", "--checkpoint-step"],
+] as const;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command("pythia-analyze")
@@ -38,6 +48,11 @@ async function main(argv: string[]): Promise<void> {
   ]) {
     if (command.name() !== "poisson") {
       command.addOption(backendOption()).addOption(threadsOption());
+    }
+    for (const [old, replacement] of OLD_SPELLINGS) {
+      if (command.options.some((option) => option.long === replacement)) {
+        deprecatedOption(command, old, replacement);
+      }
     }
     program.addCommand(command.exitOverride());
   }

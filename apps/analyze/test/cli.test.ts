@@ -36,7 +36,10 @@ beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), "pythia-analyze-"));
   runDir = join(dir, "run");
   out = join(dir, "out");
-  const trained = run(["--steps", "8", "--batch-size", "2", "--seq-length", "64", "--out", runDir], trainCli);
+  const trained = run(
+    ["--steps", "8", "--batch-size", "2", "--seq-length", "64", "--output", runDir],
+    trainCli,
+  );
   if (trained.code !== 0) {
     throw new Error(`pythia-train failed:\n${trained.stderr}`);
   }
@@ -52,8 +55,21 @@ describe("pythia-analyze on a default pythia-train run", () => {
   });
 
   it("usage errors exit 2; analysis errors print one line and exit 1", () => {
-    expect(run(["poisson", "--out", "x"]).code).toBe(2);
-    const missing = run(["memorization", "--run", "/nonexistent", "--out", join(tmpdir(), "never")]);
+    expect(run(["poisson", "--output", "x"]).code).toBe(2);
+    // An old spelling still parses (a notice first), so the error is the missing --scores.
+    const old = run(["poisson", "--out", "x"]);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(
+      /^warning: --out is deprecated and will be removed in the next minor version; use --output\nerror: required option '--scores <file>' not specified/,
+    );
+    // --step (tuned-lens's old name for --checkpoint-step) reaches the checkpoint choice.
+    const step = run(["tuned-lens", "--run", runDir, "--output", join(tmpdir(), "never"), "--step", "99"]);
+    expect(step.code).toBe(1);
+    expect(step.stderr).toContain(
+      "warning: --step is deprecated and will be removed in the next minor version; use --checkpoint-step\n",
+    );
+    expect(step.stderr).toMatch(/^error: .*has no checkpoint step99; saved: 0, 1, 2, 4, 8$/m);
+    const missing = run(["memorization", "--run", "/nonexistent", "--output", join(tmpdir(), "never")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
     expect(missing.stderr).toContain("no run.json");
@@ -61,7 +77,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
 
   it("memorization across checkpoints over the rows each has seen, then the Poisson check", () => {
     const memOut = join(out, "mem");
-    const mem = run(["memorization", "--run", runDir, "--out", memOut, "--batch-size", "8"]);
+    const mem = run(["memorization", "--run", runDir, "--output", memOut, "--batch-size", "8"]);
     expect(mem.stderr).toContain("memorized");
     expect(mem.code).toBe(0);
     const summary = readJson(join(memOut, "memorization.json"));
@@ -78,7 +94,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       join(memOut, "memorization-step8.scores"),
       "--bin-size",
       "4",
-      "--out",
+      "--output",
       memOut,
     ]);
     expect(poisson.code).toBe(0);
@@ -103,8 +119,8 @@ describe("pythia-analyze on a default pythia-train run", () => {
     }
     builder.finalize();
     trainingRun.close();
-    const args = ["--steps", "4,8", "--batch-size", "8"];
-    const viaRun = run(["memorization", "--run", runDir, "--out", join(out, "mem-run"), ...args]);
+    const args = ["--checkpoint-steps", "4,8", "--batch-size", "8"];
+    const viaRun = run(["memorization", "--run", runDir, "--output", join(out, "mem-run"), ...args]);
     const viaSeries = run([
       "memorization",
       "--run",
@@ -115,7 +131,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       "2",
       "--seq-length",
       "64",
-      "--out",
+      "--output",
       join(out, "mem-series"),
       ...args,
     ]);
@@ -125,15 +141,15 @@ describe("pythia-analyze on a default pythia-train run", () => {
       const file = `memorization-step${step}.scores`;
       expect(readFileSync(join(out, "mem-series", file))).toEqual(readFileSync(join(out, "mem-run", file)));
     }
-    const missing = run(["memorization", "--run", series, "--out", join(out, "mem-none")]);
+    const missing = run(["memorization", "--run", series, "--output", join(out, "mem-none")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("holds checkpoints but no training data");
   });
 
   it("term frequency (worker threads, resumable counts) and arithmetic accuracy per checkpoint", () => {
     const tfOut = join(out, "tf");
-    const args = ["term-frequency", "--run", runDir, "--out", tfOut, "--limit", "2", "--shots", "0,2"];
-    const result = run([...args, "--steps", "4,8", "--workers", "2"]);
+    const args = ["term-frequency", "--run", runDir, "--output", tfOut, "--limit", "2", "--shots", "0,2"];
+    const result = run([...args, "--checkpoint-steps", "4,8", "--workers", "2"]);
     expect(result.stderr).toContain("wrote");
     expect(result.code).toBe(0);
     const json = readJson(join(tfOut, "term-frequency.json"));
@@ -142,14 +158,37 @@ describe("pythia-analyze on a default pythia-train run", () => {
     expect(typeof json.checkpoints[1].tasks[0].gap.delta).toBe("number");
     expect(existsSync(join(tfOut, "accuracy-vs-frequency-multiplication.svg"))).toBe(true);
     expect(readdirSync(join(tfOut, "counts")).sort()).toEqual(["counts-step4.json", "counts-step8.json"]);
-    // A rerun reads the cached counts instead of counting again.
-    const again = run([...args, "--steps", "4,8", "--workers", "0"]);
+    // A rerun reads the cached counts instead of counting again; it is given the old spellings
+    // (--out, --steps), which still work for one minor version, with a notice each.
+    const again = run([
+      "term-frequency",
+      "--run",
+      runDir,
+      "--out",
+      tfOut,
+      "--limit",
+      "2",
+      "--shots",
+      "0,2",
+      "--steps",
+      "4,8",
+      "--workers",
+      "0",
+    ]);
+    expect(again.code).toBe(0);
     expect(again.stderr).toContain("step8: 16 rows counted (cached)");
+    expect(again.stderr.split("\n").filter((line) => line.startsWith("warning: "))).toEqual([
+      "warning: --out is deprecated and will be removed in the next minor version; use --output",
+      "warning: --steps is deprecated and will be removed in the next minor version; use --checkpoint-steps",
+    ]);
+    expect(
+      readJson(join(tfOut, "term-frequency.json")).checkpoints.map((c: { step: number }) => c.step),
+    ).toEqual([4, 8]);
   });
 
   it("the intervention retrains the last half with the pronoun swap; gender bias before/after", () => {
     const intervened = join(out, "intervened");
-    const result = run(["intervene", "--run", runDir, "--out", intervened, "--percent", "50"]);
+    const result = run(["intervene", "--run", runDir, "--output", intervened, "--percent", "50"]);
     expect(result.stderr).toContain("swapping pronouns from step 5");
     expect(result.code).toBe(0);
     expect(readJson(join(intervened, "intervention.json"))).toMatchObject({ resume_step: 4, to_step: 9 });
@@ -163,7 +202,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       join(intervened, "step8"),
       "--data-dir",
       biasDir,
-      "--out",
+      "--output",
       gbOut,
       "--limit",
       "3",
@@ -188,7 +227,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       intervened,
       "--data-dir",
       biasDir,
-      "--out",
+      "--output",
       join(out, "gbs"),
       "--limit",
       "2",
@@ -209,7 +248,7 @@ describe("pythia-analyze on a default pythia-train run", () => {
       runDir,
       "--text",
       "He said that 3 times 4 is 12",
-      "--out",
+      "--output",
       llOut,
     ]);
     expect(result.code).toBe(0);
@@ -222,7 +261,19 @@ describe("pythia-analyze on a default pythia-train run", () => {
 
   it("tuned lens: trains translators on a checkpoint, saves them, compares with the logit lens", () => {
     const tlOut = join(out, "tl");
-    const args = ["tuned-lens", "--run", runDir, "--out", tlOut, "--train-steps", "3", "--batch-size", "2"];
+    const args = [
+      "tuned-lens",
+      "--run",
+      runDir,
+      "--output",
+      tlOut,
+      "--checkpoint-step",
+      "8",
+      "--train-steps",
+      "3",
+      "--batch-size",
+      "2",
+    ];
     const result = run([...args, "--tokens", "32", "--text", "He said that 3 times 4 is 12"]);
     expect(result.stderr).toContain("lens step 3");
     expect(result.code).toBe(0);

@@ -151,7 +151,7 @@ async function readThroughEveryConsumer(dir: string, cwd: string): Promise<void>
       "memorization",
       "--run",
       relative(cwd, dir),
-      "--out",
+      "--output",
       out,
       "--prompt-length",
       "4",
@@ -170,7 +170,7 @@ async function readThroughEveryConsumer(dir: string, cwd: string): Promise<void>
     [2, 4],
     [4, 8],
   ]);
-  const resumed = cli(trainCli, ["--out", dir, "--resume"], cwd);
+  const resumed = cli(trainCli, ["--output", dir, "--resume"], cwd);
   expect(resumed.stderr).toContain("resumed from step4");
   expect(resumed.code).toBe(0);
   expect(resumed.stdout).toContain("had already finished its 4 steps; nothing to train");

@@ -24,12 +24,12 @@ export function genderBiasCommand(): Command {
     .option("--run <dir>", "a baseline run: evaluate its checkpoints (instead of --checkpoint)")
     .option("--compare-run <dir>", "the intervened run (pythia-analyze intervene) to evaluate beside --run")
     .option(
-      "--steps <list>",
+      "--checkpoint-steps <list>",
       "with --run: checkpoint steps (default: those of the intervention window)",
       integerListArgument,
     )
     .requiredOption("--data-dir <dir>", "the shared bias data directory (crows-pairs/, winobias/)")
-    .requiredOption("--out <dir>", "output directory")
+    .requiredOption("--output <dir>", "output directory")
     .option("--limit <n>", "items per WinoBias subset and CrowS pairs at most", integerArgument)
     .action(async (options) => {
       if ((options.checkpoint === undefined) === (options.run === undefined)) {
@@ -49,28 +49,28 @@ export function genderBiasCommand(): Command {
         const points = await genderBiasSeries({
           baselineRun: options.run,
           intervenedRun: options.compareRun,
-          steps: options.steps,
+          steps: options.checkpointSteps,
           evaluate,
           onEvent: ({ step, baseline, intervened }) =>
             log(
               `step${step}: WinoBias bias ${baseline.winobias.bias.toFixed(4)} → ${intervened.winobias.bias.toFixed(4)}, CrowS pct_stereotype ${baseline.crowsPairs.pctStereotype.toFixed(4)} → ${intervened.crowsPairs.pctStereotype.toFixed(4)}`,
             ),
         });
-        const path = writeJson(options.out, "gender-bias-series.json", {
+        const path = writeJson(options.output, "gender-bias-series.json", {
           baseline: options.run,
           intervened: options.compareRun,
           steps: points,
         });
         const plots = [];
         for (const { name, svg } of genderBiasSeriesSvgs(points)) {
-          plots.push((await writePlot(join(options.out, name), svg)).svg);
+          plots.push((await writePlot(join(options.output, name), svg)).svg);
         }
         log(`wrote ${path}, ${plots.join(", ")}`);
         return;
       }
       const before = await evaluate(options.checkpoint);
       if (options.compare === undefined) {
-        const path = writeJson(options.out, "gender-bias.json", {
+        const path = writeJson(options.output, "gender-bias.json", {
           checkpoint: options.checkpoint,
           ...before,
         });
@@ -80,12 +80,12 @@ export function genderBiasCommand(): Command {
         return;
       }
       const report = genderBiasReport(before, await evaluate(options.compare));
-      const path = writeJson(options.out, "gender-bias-report.json", {
+      const path = writeJson(options.output, "gender-bias-report.json", {
         baseline: options.checkpoint,
         intervened: options.compare,
         ...report,
       });
-      const plot = await writePlot(join(options.out, "gender-bias-report"), genderBiasReportSvg(report));
+      const plot = await writePlot(join(options.output, "gender-bias-report"), genderBiasReportSvg(report));
       log(`WinoBias bias change ${report.change.winobiasBias.toFixed(4)}; wrote ${path}, ${plot.svg}`);
     });
 }

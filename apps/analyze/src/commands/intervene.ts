@@ -14,7 +14,7 @@ export function interveneCommand(): Command {
       "retrain the last steps of a run with the pronoun swap (he → she, …) into a new run, for gender-bias comparisons",
     )
     .requiredOption("--run <dir>", "the baseline @pythia/trainer run directory (not modified)")
-    .requiredOption("--out <dir>", "the new run directory (a rerun resumes it)")
+    .requiredOption("--output <dir>", "the new run directory (a rerun resumes it)")
     .option(
       "--percent <p>",
       "intervene on the last p% of the steps, from the newest checkpoint at or before that point (Pythia: 7 and 21)",
@@ -35,7 +35,7 @@ export function interveneCommand(): Command {
       let logged = false;
       const summary = await interventionRun({
         baseline: options.run,
-        out: options.out,
+        out: options.output,
         percent: options.percent,
         resumeStep: options.resumeStep,
         onEvent: (event) => {
@@ -55,14 +55,14 @@ export function interveneCommand(): Command {
           }
         },
       });
-      mkdirSync(join(options.out, "plots"), { recursive: true });
+      mkdirSync(join(options.output, "plots"), { recursive: true });
       const plot = await writePlot(
-        join(options.out, "plots", "loss-vs-baseline"),
-        interventionLossSvg({ baseline: options.run, intervened: options.out, ...summary }),
+        join(options.output, "plots", "loss-vs-baseline"),
+        interventionLossSvg({ baseline: options.run, intervened: options.output, ...summary }),
       );
       log(`wrote ${plot.svg}`);
       log(
-        `intervened on steps ${summary.fromStep}–${summary.toStep - 1}; compare with: pythia-analyze gender-bias --checkpoint ${checkpointDir(options.run, summary.steps)} --compare ${checkpointDir(options.out, summary.steps)} --data-dir <bias data> --out <dir>`,
+        `intervened on steps ${summary.fromStep}–${summary.toStep - 1}; compare with: pythia-analyze gender-bias --checkpoint ${checkpointDir(options.run, summary.steps)} --compare ${checkpointDir(options.output, summary.steps)} --data-dir <bias data> --output <dir>`,
       );
     });
 }

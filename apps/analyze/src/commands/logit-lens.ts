@@ -13,8 +13,8 @@ export function logitLensCommand(): Command {
       "per-layer next-token predictions and KL to the final layer, across checkpoints, with a heatmap",
     )
     .requiredOption("--text <text>", "the text to run the lens on (Pile tokenizer)")
-    .requiredOption("--out <dir>", "output directory")
-    .option("--steps <list>", "checkpoint steps (default: all)", integerListArgument)
+    .requiredOption("--output <dir>", "output directory")
+    .option("--checkpoint-steps <list>", "checkpoint steps (default: all)", integerListArgument)
     .action(async (options) => {
       const series = await openSeries(options);
       series.close(); // only its checkpoints are read
@@ -23,17 +23,17 @@ export function logitLensCommand(): Command {
       const inputIds = tokenizer.encode(options.text);
       const checkpoints = await logitLensSeries({
         series,
-        steps: options.steps,
+        steps: options.checkpointSteps,
         inputIds,
         decode: (ids) => tokenizer.decode(ids),
       });
-      const path = writeJson(options.out, "logit-lens.json", {
+      const path = writeJson(options.output, "logit-lens.json", {
         run: options.run,
         text: options.text,
         inputIds,
         checkpoints,
       });
-      const plot = await writePlot(join(options.out, "logit-lens-kl"), logitLensSeriesSvg(checkpoints));
+      const plot = await writePlot(join(options.output, "logit-lens-kl"), logitLensSeriesSvg(checkpoints));
       log(`wrote ${path}, ${plot.svg}`);
     });
 }

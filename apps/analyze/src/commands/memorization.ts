@@ -13,9 +13,9 @@ export function memorizationCommand(): Command {
     .description(
       "memorization scores of training sequences at each checkpoint (k = 32 prompt, ℓ = 32 greedy)",
     )
-    .requiredOption("--out <dir>", "output directory (scores files are resumable)")
+    .requiredOption("--output <dir>", "output directory (scores files are resumable)")
     .option(
-      "--steps <list>",
+      "--checkpoint-steps <list>",
       "checkpoint steps, comma-separated (default: all after step 0)",
       integerListArgument,
     )
@@ -26,15 +26,15 @@ export function memorizationCommand(): Command {
     .option("--batch-size <n>", "sequences per generation batch", integerArgument, 16)
     .action(async (options) => {
       const run = await openSeries(options);
-      mkdirSync(options.out, { recursive: true });
+      mkdirSync(options.output, { recursive: true });
       try {
         await startCompute(options);
         const iterator = memorizeCheckpointsIter({
           run,
-          steps: options.steps,
+          steps: options.checkpointSteps,
           start: options.start,
           count: options.count,
-          outDir: options.out,
+          outDir: options.output,
           promptLength: options.promptLength,
           continuationLength: options.continuationLength,
           batchSize: options.batchSize,
@@ -58,8 +58,11 @@ export function memorizationCommand(): Command {
             }
           }
         });
-        const path = writeJson(options.out, "memorization.json", { run: options.run, checkpoints });
-        const plot = await writePlot(join(options.out, "memorization"), memorizationByStepSvg(checkpoints));
+        const path = writeJson(options.output, "memorization.json", { run: options.run, checkpoints });
+        const plot = await writePlot(
+          join(options.output, "memorization"),
+          memorizationByStepSvg(checkpoints),
+        );
         log(`wrote ${path}, ${plot.svg}`);
       } finally {
         run.close();

@@ -10,7 +10,7 @@ export function poissonCommand(): Command {
   return new Command("poisson")
     .description("Poisson point-process check of a memorization scores file, with a Q-Q plot")
     .requiredOption("--scores <file>", "a scores file written by memorization")
-    .requiredOption("--out <dir>", "output directory")
+    .requiredOption("--output <dir>", "output directory")
     .option("--bin-size <n>", "sequences per bin", integerArgument, 512)
     .option("--alpha <p>", "significance level, in (0, 1)", numberArgument, 0.05)
     .action(async (options) => {
@@ -20,12 +20,12 @@ export function poissonCommand(): Command {
         binSize: options.binSize,
         alpha: options.alpha,
       });
-      const path = writeJson(options.out, "poisson.json", {
+      const path = writeJson(options.output, "poisson.json", {
         scores: options.scores,
         start: scores.start,
         ...result,
       });
-      const plot = await writePlot(join(options.out, "poisson-qq"), poissonQqSvg(result));
+      const plot = await writePlot(join(options.output, "poisson-qq"), poissonQqSvg(result));
       log(
         `λ̂ = ${result.lambda.toFixed(4)}, ${result.accepted ? "Poisson accepted" : "Poisson rejected"}; wrote ${path}, ${plot.svg}${plot.png ? `, ${plot.png}` : ""}`,
       );

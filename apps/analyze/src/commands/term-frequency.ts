@@ -16,8 +16,8 @@ import { log, openSeries, startCompute, withSeries, writeJson } from "../cli-sha
 export function termFrequencyCommand(): Command {
   return withSeries(new Command("term-frequency"), true)
     .description("operand frequencies as of each checkpoint and arithmetic accuracy vs frequency")
-    .requiredOption("--out <dir>", "output directory (counts are cached there: a rerun resumes)")
-    .option("--steps <list>", "checkpoint steps (default: all after step 0)", integerListArgument)
+    .requiredOption("--output <dir>", "output directory (counts are cached there: a rerun resumes)")
+    .option("--checkpoint-steps <list>", "checkpoint steps (default: all after step 0)", integerListArgument)
     .addOption(new Option("--operations <list>", "arithmetic operations").default("multiplication,addition"))
     .option("--shots <list>", "k-shot settings", integerListArgument, [0, 2, 4, 8, 16])
     .option(
@@ -40,14 +40,14 @@ export function termFrequencyCommand(): Command {
         const started = performance.now();
         const study = await termFrequencyStudy({
           series: run,
-          steps: options.steps,
+          steps: options.checkpointSteps,
           operations,
           shots: options.shots,
           limit: options.limit,
           tokenizer: await loadPileTokenizer(),
           workers: options.workers,
           timeUnits: options.timeUnits,
-          cacheDir: join(options.out, "counts"),
+          cacheDir: join(options.output, "counts"),
           source: JSON.stringify({
             run: resolve(options.run),
             data: options.data === undefined ? null : resolve(options.data),
@@ -63,12 +63,12 @@ export function termFrequencyCommand(): Command {
             }
           },
         });
-        const path = writeJson(options.out, "term-frequency.json", { run: options.run, ...study });
+        const path = writeJson(options.output, "term-frequency.json", { run: options.run, ...study });
         const shots = Math.max(...(options.shots as number[]));
         const plots = [];
         for (const operation of operations) {
           const plot = await writePlot(
-            join(options.out, `accuracy-vs-frequency-${operation}`),
+            join(options.output, `accuracy-vs-frequency-${operation}`),
             accuracyFrequencySvg(
               accuracyFrequencySeries(study, { operation, shots }),
               `${operation}, ${shots}-shot: accuracy vs operand frequency`,

@@ -23,8 +23,12 @@ export function tunedLensCommand(): Command {
     .description(
       "train a tuned lens (one affine translator per layer; tuned-lens defaults) on a checkpoint, over the run's training rows",
     )
-    .requiredOption("--out <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
-    .option("--step <n>", "checkpoint step (default: the newest)", integerArgument)
+    .requiredOption("--output <dir>", "output directory (the lens goes to tuned-lens-step{N}/)")
+    .option(
+      "--checkpoint-step <n>",
+      "the checkpoint to train the lens on (default: the newest)",
+      integerArgument,
+    )
     .option("--train-steps <n>", "optimizer steps (tuned-lens: 250)", integerArgument, 250)
     .option(
       "--batch-size <n>",
@@ -44,7 +48,7 @@ export function tunedLensCommand(): Command {
       const run = await openSeries(options);
       try {
         await startCompute(options);
-        const step = lensCheckpointStep(run, options.step);
+        const step = lensCheckpointStep(run, options.checkpointStep);
         const model = await loadCheckpoint({ dir: run.checkpointDir(step), trainable: false });
         try {
           const lens = await trainTunedLens({
@@ -59,7 +63,7 @@ export function tunedLensCommand(): Command {
               }
             },
           });
-          const lensDir = join(options.out, `tuned-lens-${checkpointName(step)}`);
+          const lensDir = join(options.output, `tuned-lens-${checkpointName(step)}`);
           await saveTunedLens({
             lens,
             dir: lensDir,
@@ -69,14 +73,17 @@ export function tunedLensCommand(): Command {
           log(`wrote ${lensDir}`);
           if (options.text !== undefined) {
             const layers = await compareLenses({ model, lens, inputIds, decode });
-            const path = writeJson(options.out, "tuned-lens.json", {
+            const path = writeJson(options.output, "tuned-lens.json", {
               run: options.run,
               step,
               text: options.text,
               inputIds,
               layers,
             });
-            const plot = await writePlot(join(options.out, "tuned-lens-kl"), lensComparisonSvg(step, layers));
+            const plot = await writePlot(
+              join(options.output, "tuned-lens-kl"),
+              lensComparisonSvg(step, layers),
+            );
             log(`wrote ${path}, ${plot.svg}`);
           }
           disposeTunedLens(lens);
