@@ -4,10 +4,9 @@
  * revisions into the HF cache, verify a repository, list its revisions. Thin wiring over the library;
  * the token is read from HF_TOKEN or the token file and never printed.
  */
-import { deprecatedOption, integerArgument, runCli } from "@pythia/core/cli";
+import { deprecatedOption, integerArgument, runCli, UsageError } from "@pythia/core/cli";
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
-import { HubSyncError } from "./hub-errors.js";
 import { resolveToken, tokenFilePath } from "./hub-token.js";
 import { listRevisions, pull } from "./pull.js";
 import { pushRun, type PushEvent } from "./push.js";
@@ -66,6 +65,30 @@ function packageVersion(): string {
   ).version;
 }
 
+/**
+ * The run `push` uploads: `--run <dir>`, or the old positional `push <dir>` (kept for one minor
+ * version, with a deprecation notice; docs/cli-conventions.md).
+ */
+function pushRunDir(positional: string | undefined, run: string | undefined): string {
+  if (positional !== undefined && run !== undefined) {
+    throw new UsageError(
+      `push: the run is given twice (${positional} and --run ${run}); give it once, as --run <dir>`,
+    );
+  }
+  if (positional !== undefined) {
+    process.stderr.write(
+      "warning: pythia-hub push <dir> is deprecated and will be removed in the next minor version; use pythia-hub push --run <dir>\n",
+    );
+    return positional;
+  }
+  if (run === undefined) {
+    throw new UsageError(
+      "push: missing --run <dir>: the run directory to upload (written by pythia-train: run.json, step{N}/)",
+    );
+  }
+  return run;
+}
+
 function program(): Command {
   const root = new Command("pythia-hub")
     .description(
@@ -79,7 +102,10 @@ function program(): Command {
     root
       .command("push")
       .description("upload every checkpoint of a run (resumable), the final one and a model card to main")
-      .argument("<dir>", "run directory written by @pythia/trainer (run.json, step{N}/)")
+      .usage("--run <dir> --repo <org/name> [options]")
+      // The old positional form (`push <dir>`), hidden from --help: no description, and the usage above.
+      .argument("[dir]")
+      .option("--run <dir>", "run directory written by pythia-train (run.json, step{N}/)")
       .requiredOption(...repoOption)
       .option(...hubUrlOption)
       .option("--workers <n>", "revisions uploaded at once", integerArgument, 2)
@@ -87,9 +113,17 @@ function program(): Command {
       .option("--no-final", "do not commit the last checkpoint to main")
       .action(
         async (
-          dir: string,
-          options: { repo: string; hubUrl?: string; workers: number; private?: boolean; final: boolean },
+          positional: string | undefined,
+          options: {
+            run?: string;
+            repo: string;
+            hubUrl?: string;
+            workers: number;
+            private?: boolean;
+            final: boolean;
+          },
         ) => {
+          const dir = pushRunDir(positional, options.run);
           const summary = await pushRun({
             dir,
             repo: options.repo,
@@ -132,7 +166,7 @@ function program(): Command {
           hubUrl?: string;
         }) => {
           if (options.all && options.revision) {
-            throw new HubSyncError("INPUT", "pass --revision or --all, not both");
+            throw new UsageError("pass --revision or --all, not both");
           }
           const pulled = await pull({
             repo: options.repo,
@@ -168,7 +202,7 @@ function program(): Command {
     .action(
       async (options: { repo: string; steps?: number; every?: number; json?: boolean; hubUrl?: string }) => {
         if ((options.steps === undefined) !== (options.every === undefined)) {
-          throw new HubSyncError("INPUT", "--steps and --every go together");
+          throw new UsageError("--steps and --every go together");
         }
         const report = await verifyRepo({
           repo: options.repo,

@@ -41,7 +41,7 @@ describe("pythia-hub", () => {
   it("push, revisions, pull --all, verify; then verify fails on a missing branch", async () => {
     const dir = await fakeRun();
     const repo = repoName();
-    const push = await run(["push", dir, "--repo", repo]);
+    const push = await run(["push", "--run", dir, "--repo", repo]);
     expect(push.stderr).toContain("step2: uploaded and verified");
     expect(push.code).toBe(0);
     expect(push.stdout).toMatch(
@@ -49,7 +49,12 @@ describe("pythia-hub", () => {
     );
     expect(push.stdout + push.stderr).not.toContain(TOKEN);
 
+    // The old positional form still works for one minor version, with a notice.
     const again = await run(["push", dir, "--repo", repo]);
+    expect(again.code).toBe(0);
+    expect(again.stderr.split("\n")[0]).toBe(
+      "warning: pythia-hub push <dir> is deprecated and will be removed in the next minor version; use pythia-hub push --run <dir>",
+    );
     expect(again.stdout).toMatch(/step0\tskipped/);
     expect(again.stdout).toMatch(/main\tunchanged/);
 
@@ -84,16 +89,20 @@ describe("pythia-hub", () => {
   });
 
   it("a missing or malformed token is one clear line, never echoed", async () => {
-    const missing = await run(["push", await fakeRun(), "--repo", repoName()], { HF_TOKEN: undefined });
+    const missing = await run(["push", "--run", await fakeRun(), "--repo", repoName()], {
+      HF_TOKEN: undefined,
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error: no Hugging Face token: set HF_TOKEN/);
-    const malformed = await run(["push", await fakeRun(), "--repo", repoName()], {
+    const malformed = await run(["push", "--run", await fakeRun(), "--repo", repoName()], {
       HF_TOKEN: "secret-value",
     });
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toContain('must start with "hf_"');
     expect(malformed.stderr).not.toContain("secret-value");
-    const refused = await run(["push", await fakeRun(), "--repo", repoName()], { HF_TOKEN: "hf_refused" });
+    const refused = await run(["push", "--run", await fakeRun(), "--repo", repoName()], {
+      HF_TOKEN: "hf_refused",
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("refused the token");
     expect(refused.stderr).not.toContain("hf_refused");
@@ -113,6 +122,28 @@ describe("pythia-hub", () => {
       "--cache-dir",
       tmpdir(),
     ]);
-    expect(both.stderr).toContain("--revision or --all");
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("error: pass --revision or --all, not both\n");
+    const steps = await run(["verify", "--repo", "a/b", "--steps", "10"]);
+    expect(steps.code).toBe(2);
+    expect(steps.stderr).toBe("error: --steps and --every go together\n");
+  });
+
+  it("push takes the run as --run <dir>; the positional form is hidden", async () => {
+    const noRun = await run(["push", "--repo", repoName()]);
+    expect(noRun.code).toBe(2);
+    expect(noRun.stderr).toBe(
+      "error: push: missing --run <dir>: the run directory to upload (written by pythia-train: run.json, step{N}/)\n",
+    );
+    const twice = await run(["push", "a", "--run", "b", "--repo", repoName()]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe(
+      "error: push: the run is given twice (a and --run b); give it once, as --run <dir>\n",
+    );
+    const help = await run(["push", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: pythia-hub push --run <dir> --repo <org\/name> \[options\]\n/);
+    expect(help.stdout).toContain("--run <dir>");
+    expect(help.stdout).not.toMatch(/\[dir\]|Arguments:/);
   });
 });
