@@ -1,5 +1,5 @@
 import { drain } from "@pythia/core";
-import { invalidUtf8Message } from "@pythia/tokenizer/node";
+import { invalidUtf8Warning } from "@pythia/tokenizer/node";
 import { Command, Option } from "commander";
 import { integer, dtypeOption } from "./cli-options.js";
 import type { DtypeName } from "./dtype.js";
@@ -57,9 +57,7 @@ export function preprocessCommand(): Command {
       try {
         summary = await drain(iterator, (event) => {
           if (event.type === "invalid-utf8") {
-            process.stderr.write(
-              `pythia-data: warning: ${invalidUtf8Message(event)}; replaced by U+FFFD (pass --strict to refuse such input)\n`,
-            );
+            process.stderr.write(`${invalidUtf8Warning(event)}\n`);
           }
           progress.update(event);
         });

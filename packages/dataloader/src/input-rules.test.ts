@@ -81,15 +81,13 @@ describe("pythia-tokenize and preprocess accept the same inputs", () => {
     const finding = `${file}: invalid UTF-8 at byte 12 (2 invalid sequences)`;
     const pre = preprocessDocuments(dir, file, tokenizer);
     expect(pre.code).toBe(0);
-    expect(pre.stderr).toBe(
-      `pythia-data: warning: ${finding}; replaced by U+FFFD (pass --strict to refuse such input)\n`,
-    );
+    expect(pre.stderr).toBe(`warning: ${finding}; replaced by U+FFFD (pass --strict to refuse such input)\n`);
     // "caf" then U+FFFD (EF BF BD: three byte-level tokens).
     expect(pre.documents?.[0]).toHaveLength(6);
     const counted = run(tokenizeCli, ["count", "--tokenizer", tokenizer, file]);
     expect(counted.code).toBe(0);
     expect(counted.stderr).toBe(
-      `pythia-tokenize: warning: ${finding}; replaced by U+FFFD (pass --strict to refuse such input)\n`,
+      `warning: ${finding}; replaced by U+FFFD (pass --strict to refuse such input)\n`,
     );
     // Both replace each invalid sequence by U+FFFD: the same token counts.
     expect(counted.stdout).toBe(`${pre.documents!.flat().length}\t${file}\n`);

@@ -10,7 +10,7 @@ import { TokenizerError } from "./errors.js";
 import { loadPileTokenizer } from "./load-pile-tokenizer.js";
 import {
   checkUtf8,
-  invalidUtf8Message,
+  invalidUtf8Warning,
   loadTokenizerFile,
   readJsonl,
   readJsonlTexts,
@@ -188,9 +188,7 @@ async function readText(file: string, options: Utf8InputOptions): Promise<string
 
 /** One warning line on stderr for input that was not UTF-8 (the CLI prints; the library reports). */
 function warn(finding: InvalidUtf8): void {
-  process.stderr.write(
-    `pythia-tokenize: warning: ${invalidUtf8Message(finding)}; replaced by U+FFFD (pass --strict to refuse such input)\n`,
-  );
+  process.stderr.write(`${invalidUtf8Warning(finding)}\n`);
 }
 
 /** Writes one line to stdout, waiting for the pipe to drain (constant memory on huge inputs). */

@@ -18,6 +18,15 @@ export function invalidUtf8Message(finding: InvalidUtf8): string {
 }
 
 /**
+ * The warning line (without newline) a command line prints for input that was not UTF-8 and was
+ * decoded with U+FFFD: `warning: FILE: invalid UTF-8 at byte N (…); replaced by U+FFFD (…)`,
+ * the same in `pythia-tokenize` and `pythia-data preprocess` (ADR 0018, docs/cli-conventions.md).
+ */
+export function invalidUtf8Warning(finding: InvalidUtf8): string {
+  return `warning: ${invalidUtf8Message(finding)}; replaced by U+FFFD (pass --strict to refuse such input)`;
+}
+
+/**
  * Passes byte chunks through, checking they are UTF-8: on the first invalid byte throws
  * `TokenizerInputError` under `strict`; otherwise reports the input once at its end.
  */
