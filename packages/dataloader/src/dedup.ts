@@ -1,13 +1,6 @@
-import { closeSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import {
-  drain,
-  renameDurable,
-  startWorkerPool,
-  temporaryPath,
-  writeFileAtomic,
-  type PythiaError,
-} from "@pythia/core";
+import { drain, renameDurable, temporaryPath, writeFileAtomic } from "@pythia/core";
 import type { DtypeName } from "./dtype.js";
 import { DataloaderError } from "./errors.js";
 import { findDuplicates, type KeepPolicy } from "./lsh-index.js";
@@ -19,7 +12,9 @@ import {
 } from "./lsh-parameters.js";
 import { MinHasher } from "./min-hasher.js";
 import { preprocessIter } from "./preprocess.js";
-import { parseRecord, readRecords, type InputRecord } from "./read-documents.js";
+import { inputSize, parseRecord, readRecords, type InputRecord } from "./read-documents.js";
+import { processRecordBatches } from "./record-batches.js";
+import { startRecordWorkers, type RecordWorkers } from "./record-workers.js";
 import { signRecords, type SignedBatch } from "./sign-records.js";
 import { SignatureStore } from "./signature-store.js";
 import { exactJaccard, wordShingles } from "./word-shingles.js";
@@ -191,57 +186,26 @@ export async function* dedupIter(params: DedupParams): AsyncGenerator<DedupEvent
     elapsedMs: elapsed(),
   });
   try {
-    const inFlight: Array<{ base: number; result: Promise<SignedBatch> }> = [];
-    const maxInFlight = Math.max(2, signer.parallelism * 2);
-    const store = (base: number, signed: SignedBatch) => {
-      signatures.append(signed.signatures, signed.records.length);
-      for (const position of signed.records) {
-        documentRecords.push(base + position);
-      }
-    };
-    let records = 0;
-    for (const file of params.inputs) {
-      fileRecordStarts.push(records);
-      let batch: InputRecord[] = [];
-      let base = records;
-      let chars = 0;
-      const send = () => {
-        const result = signer.sign({ file, jsonlKey, records: batch });
-        // Rejections surface when the batch is awaited in order; until then they are not "unhandled".
-        result.catch(() => {});
-        inFlight.push({ base, result });
-        batch = [];
-        base = records;
-        chars = 0;
-      };
-      for await (const record of readRecords({
-        file,
-        signal: params.signal,
-        onBytes: (n) => (bytesRead += n),
-      })) {
-        batch.push(record);
-        records++;
-        chars += record.raw.length;
-        if (chars < batchChars) {
-          continue;
-        }
-        send();
-        while (inFlight.length >= maxInFlight) {
-          const next = inFlight.shift() as (typeof inFlight)[number];
-          store(next.base, await next.result);
+    const batches = processRecordBatches({
+      inputs: params.inputs,
+      read: (file) => readRecords({ file, signal: params.signal, onBytes: (n) => (bytesRead += n) }),
+      work: (batch) => signer.run({ file: batch.file, jsonlKey, records: batch.records }),
+      batchChars,
+      maxInFlight: Math.max(2, signer.parallelism * 2),
+    });
+    for await (const event of batches) {
+      if (event.type === "file-start") {
+        fileRecordStarts.push(event.firstRecord);
+      } else if (event.type === "batch-done") {
+        signatures.append(event.result.signatures, event.result.records.length);
+        for (const position of event.result.records) {
+          documentRecords.push(event.batch.firstRecord + position);
         }
         if (performance.now() - lastProgress >= interval) {
           lastProgress = performance.now();
           yield progress("signatures", signatures.length);
         }
       }
-      if (batch.length > 0) {
-        send();
-      }
-    }
-    while (inFlight.length > 0) {
-      const next = inFlight.shift() as (typeof inFlight)[number];
-      store(next.base, await next.result);
     }
     yield progress("signatures", signatures.length);
   } finally {
@@ -459,58 +423,13 @@ function chooseLsh(threshold: number, numPerm: number, params: DedupParams): Lsh
   };
 }
 
-function inputSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch (error) {
-    throw new DataloaderError(
-      "DATASET_IO",
-      `cannot read input ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      { cause: error },
-    );
-  }
-}
-
-interface Signer {
-  parallelism: number;
-  sign(batch: Batch): Promise<SignedBatch>;
-  close(): Promise<void>;
-}
-
 /** Signs on this thread (`workers: 0`) or on a pool of worker threads. */
-async function createSigner(hasher: MinHasher, workers: number): Promise<Signer> {
-  if (!Number.isInteger(workers) || workers < 0) {
-    throw new DataloaderError("DATASET_INPUT", `workers must be a non-negative integer, got ${workers}`);
-  }
-  if (workers === 0) {
-    return {
-      parallelism: 1,
-      sign: async (batch) => signRecords(hasher, batch.records, batch.file, batch.jsonlKey),
-      close: async () => {},
-    };
-  }
-  const pool = await startWorkerPool<Batch, SignedBatch>({
-    url: workerUrl(),
-    size: workers,
+function createSigner(hasher: MinHasher, workers: number): Promise<RecordWorkers<Batch, SignedBatch>> {
+  return startRecordWorkers<Batch, SignedBatch>({
+    workers,
+    script: "dedup-worker.js",
     name: "dedup worker",
     workerData: { numPerm: hasher.numPerm, seed: hasher.seed, shingleSize: hasher.shingleSize },
-  }).catch((error: Error) => {
-    throw new DataloaderError("DATASET_IO", error.message, { cause: error });
+    local: (batch) => signRecords(hasher, batch.records, batch.file, batch.jsonlKey),
   });
-  return {
-    parallelism: workers,
-    sign: (batch) =>
-      pool.run(batch).catch((error: PythiaError) => {
-        const code = error.code === "WORKER_REQUEST" ? "DATASET_INPUT" : "DATASET_IO";
-        throw new DataloaderError(code, error.message, { cause: error });
-      }),
-    close: () => pool.close(),
-  };
-}
-
-/** The built worker script (from the sources, tests use the build in `dist/`). */
-function workerUrl(): URL {
-  return import.meta.url.endsWith(".ts")
-    ? new URL("../dist/dedup-worker.js", import.meta.url)
-    : new URL("./dedup-worker.js", import.meta.url);
 }

@@ -9,7 +9,6 @@ import { encodeRecords, type EncodedBatch } from "./encode-records.js";
 import type { InputRecord } from "./read-documents.js";
 
 interface Request {
-  seq: number;
   file: string;
   jsonlKey: string;
   records: InputRecord[];

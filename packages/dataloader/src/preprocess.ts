@@ -1,5 +1,5 @@
-import { drain, startWorkerPool, type PythiaError } from "@pythia/core";
-import { mkdirSync, statSync } from "node:fs";
+import { drain } from "@pythia/core";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Tokenizer } from "@pythia/tokenizer";
 import { loadPileTokenizer, loadTokenizerFile, type InvalidUtf8 } from "@pythia/tokenizer/node";
@@ -7,7 +7,9 @@ import { bestDtype, type DtypeName } from "./dtype.js";
 import { DataloaderError } from "./errors.js";
 import { IndexedDatasetBuilder, type IndexedDatasetSummary } from "./indexed-dataset-builder.js";
 import { encodeRecords, type EncodedBatch } from "./encode-records.js";
-import { readRecords, type InputRecord } from "./read-documents.js";
+import { inputSize, readRecords, type InputRecord } from "./read-documents.js";
+import { processRecordBatches } from "./record-batches.js";
+import { startRecordWorkers, type RecordWorkers } from "./record-workers.js";
 import { removeStaleTemporaryFiles } from "./stale-temporary-files.js";
 import { isSystemError, writeFailure } from "./write-failure.js";
 
@@ -62,7 +64,6 @@ export interface PreprocessSummary extends IndexedDatasetSummary {
 }
 
 interface Batch {
-  seq: number;
   file: string;
   jsonlKey: string;
   records: InputRecord[];
@@ -138,61 +139,43 @@ export async function* preprocessIter(
     totalBytes,
     elapsedMs: performance.now() - started,
   });
-  // Batches go out in order and are written in order; at most `maxInFlight` wait at once.
-  const inFlight: Array<Promise<EncodedBatch>> = [];
   try {
-    const maxInFlight = Math.max(2, encoder.parallelism * 2);
-    let seq = 0;
-    for (const [index, file] of params.inputs.entries()) {
-      yield { type: "file-start", file, index };
-      let records: InputRecord[] = [];
-      let chars = 0;
-      const send = () => {
-        inFlight.push(encoder.encode({ seq: seq++, file, jsonlKey, records }));
-        records = [];
-        chars = 0;
-      };
-      let invalid: InvalidUtf8 | null = null;
-      for await (const record of readRecords({
-        file,
-        signal: params.signal,
-        strict: params.strict,
-        onInvalidUtf8: (finding) => (invalid = finding),
-        onBytes: (n) => (bytesRead += n),
-      })) {
-        records.push(record);
-        chars += record.raw.length;
-        if (chars < batchChars) {
-          continue;
+    let invalid: InvalidUtf8 | null = null;
+    const batches = processRecordBatches({
+      inputs: params.inputs,
+      read: (file) =>
+        readRecords({
+          file,
+          signal: params.signal,
+          strict: params.strict,
+          onInvalidUtf8: (finding) => (invalid = finding),
+          onBytes: (n) => (bytesRead += n),
+        }),
+      work: (batch) => encoder.run({ file: batch.file, jsonlKey, records: batch.records }),
+      batchChars,
+      maxInFlight: Math.max(2, encoder.parallelism * 2),
+    });
+    for await (const event of batches) {
+      if (event.type === "file-start") {
+        invalid = null;
+        yield { type: "file-start", file: event.file, index: event.index };
+      } else if (event.type === "file-end") {
+        if (invalid !== null) {
+          yield { type: "invalid-utf8", ...(invalid as InvalidUtf8) };
         }
-        send();
-        while (inFlight.length >= maxInFlight) {
-          write(await (inFlight.shift() as Promise<EncodedBatch>));
-        }
+      } else {
+        write(event.result);
         if (performance.now() - lastProgress >= interval) {
           lastProgress = performance.now();
           yield progress();
         }
       }
-      if (records.length > 0) {
-        send();
-      }
-      if (invalid !== null) {
-        yield { type: "invalid-utf8", ...(invalid as InvalidUtf8) };
-      }
-    }
-    while (inFlight.length > 0) {
-      write(await (inFlight.shift() as Promise<EncodedBatch>));
     }
     yield progress();
     const summary = builder.finalize();
     return { ...summary, elapsedMs: performance.now() - started };
   } catch (error) {
     builder.abort();
-    // Batches still in flight reject when the pool closes; nobody waits for them any more.
-    for (const pending of inFlight) {
-      pending.catch(() => undefined);
-    }
     throw error;
   } finally {
     await encoder.close();
@@ -206,66 +189,23 @@ export async function preprocess(
   return drain(preprocessIter(params), params.onEvent);
 }
 
-function inputSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch (error) {
-    throw new DataloaderError(
-      "DATASET_IO",
-      `cannot read input ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      { cause: error },
-    );
-  }
-}
-
-interface Encoder {
+interface Encoder extends RecordWorkers<Batch, EncodedBatch> {
   vocabSize: number;
-  parallelism: number;
-  encode(batch: Batch): Promise<EncodedBatch>;
-  close(): Promise<void>;
 }
 
 async function loadTokenizer(path: string | null): Promise<Tokenizer> {
   return path === null ? loadPileTokenizer() : loadTokenizerFile(path);
 }
 
-/** Tokenizes on this thread (`workers: 0`) or on a pool of worker threads, round robin. */
+/** Tokenizes on this thread (`workers: 0`) or on a pool of worker threads. */
 async function createEncoder(tokenizerPath: string | null, workers: number): Promise<Encoder> {
-  if (!Number.isInteger(workers) || workers < 0) {
-    throw new DataloaderError("DATASET_INPUT", `workers must be a non-negative integer, got ${workers}`);
-  }
   const tokenizer = await loadTokenizer(tokenizerPath);
-  if (workers === 0) {
-    return {
-      vocabSize: tokenizer.vocabSize,
-      parallelism: 1,
-      encode: async (batch) => encodeRecords(tokenizer, batch.records, batch.file, batch.jsonlKey),
-      close: async () => {},
-    };
-  }
-  const pool = await startWorkerPool<Batch, EncodedBatch>({
-    url: workerUrl(),
-    size: workers,
+  const encoder = await startRecordWorkers<Batch, EncodedBatch>({
+    workers,
+    script: "preprocess-worker.js",
     name: "tokenizer worker",
     workerData: { tokenizerPath },
-  }).catch((error: Error) => {
-    throw new DataloaderError("DATASET_IO", error.message, { cause: error });
+    local: (batch) => encodeRecords(tokenizer, batch.records, batch.file, batch.jsonlKey),
   });
-  return {
-    vocabSize: tokenizer.vocabSize,
-    parallelism: workers,
-    encode: (batch) =>
-      pool.run(batch).catch((error: PythiaError) => {
-        const code = error.code === "WORKER_REQUEST" ? "DATASET_INPUT" : "DATASET_IO";
-        throw new DataloaderError(code, error.message, { cause: error });
-      }),
-    close: () => pool.close(),
-  };
-}
-
-/** The built worker script (from the sources, tests use the build in `dist/`). */
-function workerUrl(): URL {
-  return import.meta.url.endsWith(".ts")
-    ? new URL("../dist/preprocess-worker.js", import.meta.url)
-    : new URL("./preprocess-worker.js", import.meta.url);
+  return { ...encoder, vocabSize: tokenizer.vocabSize };
 }

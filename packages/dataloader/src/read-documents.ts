@@ -1,6 +1,6 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { Decompress } from "fzstd";
-import { checkUtf8, type InvalidUtf8 } from "@pythia/tokenizer/node";
+import { checkUtf8, utf8Lines, type InvalidUtf8 } from "@pythia/tokenizer/node";
 import { DataloaderError } from "./errors.js";
 
 /** One document read from an input file. */
@@ -58,7 +58,7 @@ export async function* readRecords(params: ReadDocumentsParams): AsyncGenerator<
     return;
   }
   let line = 0;
-  for await (const raw of lines(chunks)) {
+  for await (const raw of utf8Lines(chunks)) {
     line++;
     params.signal?.throwIfAborted();
     yield { kind: "jsonl", raw, line };
@@ -108,6 +108,22 @@ export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerato
     if (text !== null) {
       yield { text, line: record.line };
     }
+  }
+}
+
+/**
+ * The size in bytes of an input file (for progress and ETA).
+ * @throws DataloaderError (`DATASET_IO`) naming the file when it cannot be read.
+ */
+export function inputSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (error) {
+    throw new DataloaderError(
+      "DATASET_IO",
+      `cannot read input ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      { cause: error },
+    );
   }
 }
 
@@ -162,23 +178,4 @@ async function* decompressZstd(
   }
   push(new Uint8Array(0), true);
   yield* out.splice(0);
-}
-
-/** Splits UTF-8 byte chunks into lines (without `\n` / `\r\n`). */
-async function* lines(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string, void> {
-  const decoder = new TextDecoder("utf-8");
-  let rest = "";
-  for await (const chunk of chunks) {
-    rest += decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let newline = rest.indexOf("\n"); newline !== -1; newline = rest.indexOf("\n", start)) {
-      yield rest.slice(start, newline > start && rest.charCodeAt(newline - 1) === 13 ? newline - 1 : newline);
-      start = newline + 1;
-    }
-    rest = rest.slice(start);
-  }
-  rest += decoder.decode();
-  if (rest.length > 0) {
-    yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
-  }
 }
