@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { publishedPackages } from "./workspace-packages.js";
@@ -144,7 +146,137 @@ describe("an unreachable Hub", () => {
   });
 });
 
-describe("old spellings", () => {
+/** The notice an old spelling prints (docs/cli-conventions.md). */
+const notice = (old: string, replacement: string) =>
+  `warning: ${old} is deprecated and will be removed in the next minor version; use ${replacement}\n`;
+
+describe.concurrent("one name per concept: the renamed flags", () => {
+  const output: [string, string] = ["--output <dir>", "--out"];
+  const checkpointSteps: [string, string] = ["--checkpoint-steps <list>", "--steps"];
+  // [bin, subcommand, [new flag as --help shows it, old spelling hidden from --help]...]
+  const renamed: Array<[string, string, Array<[string, string]>]> = [
+    ["pythia-analyze", "memorization", [output, checkpointSteps]],
+    ["pythia-analyze", "poisson", [output]],
+    ["pythia-analyze", "term-frequency", [output, checkpointSteps]],
+    ["pythia-analyze", "intervene", [output]],
+    ["pythia-analyze", "gender-bias", [output, checkpointSteps]],
+    ["pythia-analyze", "logit-lens", [output, checkpointSteps]],
+    ["pythia-analyze", "tuned-lens", [output, ["--checkpoint-step <n>", "--step"]]],
+    ["pythia-hub", "push", [["--run <dir>", "[dir]"]]], // `push <dir>` was the usage
+  ];
+  it.each(renamed)("%s %s --help shows the new names only", async (bin, subcommand, flags) => {
+    const help = await run(bin, [subcommand, "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).not.toContain("Arguments:");
+    for (const [flag, old] of flags) {
+      expect(help.stdout).toContain(`\n  ${flag} `);
+      expect(help.stdout.split(/\s+/)).not.toContain(old);
+    }
+  });
+});
+
+describe.concurrent("old spellings", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "cli-conventions-"));
+
+  it("pythia-analyze --out still writes the output, with a notice", async () => {
+    // A memorization scores file (PYMEMSC1, start, k, ℓ, 2 spare bytes, one match count per
+    // sequence): 16 sequences, every fourth memorized (ℓ = 32 matching tokens).
+    const scores = join(scratch, "memorization-step8.scores");
+    const header = Buffer.alloc(16);
+    header.write("PYMEMSC1", 0, "latin1");
+    header.writeUInt32LE(0, 8);
+    header.writeUInt8(32, 12);
+    header.writeUInt8(32, 13);
+    const matches = Buffer.from(Array.from({ length: 16 }, (_, i) => (i % 4 === 0 ? 32 : 3)));
+    writeFileSync(scores, Buffer.concat([header, matches]));
+    const out = join(scratch, "poisson");
+    const result = await run("pythia-analyze", [
+      "poisson",
+      "--scores",
+      scores,
+      "--bin-size",
+      "4",
+      "--out",
+      out,
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr.startsWith(notice("--out", "--output")), result.stderr).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, "poisson.json"), "utf8"))).toMatchObject({ bins: 4 });
+  });
+
+  it("pythia-analyze --steps and --step are parsed as --checkpoint-steps and --checkpoint-step", async () => {
+    const missing = join(scratch, "no-such-run");
+    const steps = await run("pythia-analyze", [
+      "memorization",
+      "--run",
+      missing,
+      "--output",
+      join(scratch, "never"),
+      "--steps",
+      "1,2",
+    ]);
+    expect(steps.status).toBe(1);
+    expect(steps.stderr.startsWith(notice("--steps", "--checkpoint-steps")), steps.stderr).toBe(true);
+    expectErrorLine(steps.stderr);
+    expect(steps.stderr).toContain(`${missing}: no run.json`);
+    const badList = await run("pythia-analyze", ["memorization", "--steps", "1,x"]);
+    expect(badList.status).toBe(2);
+    expect(badList.stderr).toContain('expected a non-negative integer, got "x"');
+    const step = await run("pythia-analyze", [
+      "tuned-lens",
+      "--run",
+      missing,
+      "--output",
+      join(scratch, "never"),
+      "--step",
+      "4",
+    ]);
+    expect(step.status).toBe(1);
+    expect(step.stderr.startsWith(notice("--step", "--checkpoint-step")), step.stderr).toBe(true);
+    expect(step.stderr).toContain(`${missing}: no run.json`);
+  });
+
+  it("pythia-hub push <dir> still reaches the run, with a notice; --run <dir> without", async () => {
+    const missing = join(scratch, "no-such-run");
+    const env = { HF_TOKEN: "hf_test" };
+    const positional = await run("pythia-hub", ["push", missing, "--repo", "a/b"], env);
+    const option = await run("pythia-hub", ["push", "--run", missing, "--repo", "a/b"], env);
+    const error = `error: ${missing} does not exist; pass a run directory written by @pythia/trainer\n`;
+    expect(option.status).toBe(1);
+    expect(option.stderr).toBe(error);
+    expect(positional.status).toBe(1);
+    expect(positional.stderr).toBe(
+      "warning: pythia-hub push <dir> is deprecated and will be removed in the next minor version; use pythia-hub push --run <dir>\n" +
+        error,
+    );
+  });
+
+  it("input that is not UTF-8 gets the same `warning:` line from pythia-tokenize and pythia-data", async () => {
+    const file = join(scratch, "latin1.jsonl");
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from('{"text":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]),
+    );
+    const warning = `warning: ${file}: invalid UTF-8 at byte 12 (1 invalid sequence); replaced by U+FFFD (pass --strict to refuse such input)\n`;
+    const counted = await run("pythia-tokenize", ["count", file]);
+    expect(counted.status).toBe(0);
+    expect(counted.stderr).toBe(warning);
+    const prefix = join(scratch, "preprocessed", "latin1");
+    mkdirSync(join(scratch, "preprocessed"), { recursive: true });
+    const preprocessed = await run("pythia-data", [
+      "preprocess",
+      "--input",
+      file,
+      "--output-prefix",
+      prefix,
+      "--workers",
+      "0",
+    ]);
+    expect(preprocessed.status).toBe(0);
+    expect(preprocessed.stderr.split("\n")[0]).toBe(warning.trimEnd());
+    expect(existsSync(`${prefix}_text_document.idx`)).toBe(true);
+  });
+
   it("pythia-tokenize -v still prints the version, with a deprecation notice", async () => {
     const result = await run("pythia-tokenize", ["-v"]);
     expect(result.status).toBe(0);
