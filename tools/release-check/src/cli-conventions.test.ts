@@ -204,36 +204,21 @@ describe.concurrent("old spellings", () => {
     expect(JSON.parse(readFileSync(join(out, "poisson.json"), "utf8"))).toMatchObject({ bins: 4 });
   });
 
-  it("pythia-analyze --steps and --step are parsed as --checkpoint-steps and --checkpoint-step", async () => {
+  it.each([
+    ["memorization", "--steps", "--checkpoint-steps", "1,2"],
+    ["tuned-lens", "--step", "--checkpoint-step", "4"],
+  ])("pythia-analyze %s %s is parsed as %s, with a notice", async (subcommand, old, replacement, value) => {
     const missing = join(scratch, "no-such-run");
-    const steps = await run("pythia-analyze", [
-      "memorization",
-      "--run",
-      missing,
-      "--output",
-      join(scratch, "never"),
-      "--steps",
-      "1,2",
-    ]);
-    expect(steps.status).toBe(1);
-    expect(steps.stderr.startsWith(notice("--steps", "--checkpoint-steps")), steps.stderr).toBe(true);
-    expectErrorLine(steps.stderr);
-    expect(steps.stderr).toContain(`${missing}: no run.json`);
-    const badList = await run("pythia-analyze", ["memorization", "--steps", "1,x"]);
-    expect(badList.status).toBe(2);
-    expect(badList.stderr).toContain('expected a non-negative integer, got "x"');
-    const step = await run("pythia-analyze", [
-      "tuned-lens",
-      "--run",
-      missing,
-      "--output",
-      join(scratch, "never"),
-      "--step",
-      "4",
-    ]);
-    expect(step.status).toBe(1);
-    expect(step.stderr.startsWith(notice("--step", "--checkpoint-step")), step.stderr).toBe(true);
-    expect(step.stderr).toContain(`${missing}: no run.json`);
+    const never = join(scratch, "never");
+    const result = await run("pythia-analyze", [subcommand, "--run", missing, "--output", never, old, value]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.startsWith(notice(old, replacement)), result.stderr).toBe(true);
+    expectErrorLine(result.stderr);
+    expect(result.stderr).toContain(`${missing}: no run.json`);
+    // The value goes through the new option's parser.
+    const bad = await run("pythia-analyze", [subcommand, old, "x"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('expected a non-negative integer, got "x"');
   });
 
   it("pythia-hub push <dir> still reaches the run, with a notice; --run <dir> without", async () => {
