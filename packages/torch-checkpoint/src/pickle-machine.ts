@@ -18,13 +18,7 @@ import {
 
 // Callers import the values `unpickle` builds, and its truncation test, with it.
 export { isTruncatedPickle } from "./pickle-cursor.js";
-export {
-  OpaqueGlobal,
-  OpaqueObject,
-  PICKLE_ATTRIBUTES,
-  PickleTuple,
-  type PickleCallable,
-} from "./pickle-values.js";
+export * from "./pickle-values.js";
 
 // A pickle *reader* that never runs code. The pickle format is a small stack machine
 // (CPython Lib/pickletools.py documents every opcode). Opcodes that build data — ints, floats,
