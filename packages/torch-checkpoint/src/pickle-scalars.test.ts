@@ -7,6 +7,7 @@ import {
   pythonStringRepr,
   rawUnicodeEscape,
 } from "./pickle-scalars.js";
+import { unpickle } from "./pickle-machine.js";
 
 // References: CPython 3.11 `pickle.encode_long(x).hex()` and `eval` of the STRING reprs.
 const LONGS: Array<[string, number | bigint]> = [
@@ -42,6 +43,14 @@ describe("pickle scalars", () => {
     expect(parseFloatText("-nan")).toBeNaN();
     expect(parseFloatText("Infinity")).toBe(Infinity);
     expect(parseFloatText(" ")).toBeNull();
+    expect(parseFloatText("inf")).toBe(Infinity);
+    expect(parseFloatText("-Infinity")).toBe(-Infinity);
+    expect(parseFloatText("-infx")).toBeNull();
+  });
+
+  it("reads what CPython writes for pickle.dumps([inf, -inf, nan, 1.5], protocol=0)", () => {
+    const bytes = new TextEncoder().encode("(lp0\nFinf\naF-inf\naFnan\naF1.5\na.");
+    expect(unpickle(bytes).value).toEqual([Infinity, -Infinity, NaN, 1.5]);
   });
 
   it("decodes STRING reprs, UNICODE escapes and latin-1 bytes", () => {

@@ -36,6 +36,11 @@ export function parseIntegerText(text: string): number | bigint | null {
 
 /** A FLOAT argument (Python's `repr` of a float, `nan` and `inf` included); null if it is not one. */
 export function parseFloatText(text: string): number | null {
+  // Python writes infinities as `inf` / `-inf`, which `Number` does not read.
+  const infinity = /^\s*([-+]?)inf(inity)?\s*$/i.exec(text);
+  if (infinity !== null) {
+    return infinity[1] === "-" ? -Infinity : Infinity;
+  }
   const value = Number(text);
   if (text.trim() === "" || (Number.isNaN(value) && !/^[-+]?nan$/i.test(text.trim()))) {
     return null;
