@@ -1,5 +1,13 @@
 const MARKER = Symbol.for("@pythia/core.error");
 
+// Each package repeats the same nine lines for its base class (a `Symbol.for` marker, `name`, the
+// marker field, `isInstance`). A class factory (`class X extends pythiaErrorClass<Code>({ name,
+// marker }) {}`) was tried and not adopted: its declaration exposes this module's private MARKER
+// (TS4020) unless typed by hand; `isInstance` either narrows to `PythiaError<Code>` instead of the
+// package's class or needs a `this`-typed generic that breaks detached calls
+// (`errors.filter(X.isInstance)`) and rejects subclasses' own `isInstance` (TS2417); and keeping the
+// precise type means restating `isInstance` in every package, which was most of the repetition.
+
 /**
  * Base class of the errors of every `@pythia/*` package (the tokenizer, which has no dependencies,
  * mirrors it). Subclasses set `name` and their own marker for `isInstance`. A stable `code` says what failed; the message says where (file, field, step) and what to

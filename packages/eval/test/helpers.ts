@@ -1,6 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join, resolve } from "node:path";
+
+// The seed-7 checkpoint and the full task data (licences differ, so they are not committed) come from
+// ../shared/fixtures and ../shared/data.
+export { sharedData, sharedFixture } from "@pythia/core/testing";
 
 /** Absolute path of a committed fixture under test/fixtures. */
 export function fixturePath(name: string): string {
@@ -10,36 +13,6 @@ export function fixturePath(name: string): string {
 /** Absolute path inside this package. */
 export function packagePath(relative: string): string {
   return fileURLToPath(new URL(`../${relative}`, import.meta.url));
-}
-
-function shared(envName: string, folder: string, relative: string): string | null {
-  const root = process.env[envName] ?? resolve(packagePath("."), `../../../shared/${folder}`);
-  const path = join(root, relative);
-  if (existsSync(path)) {
-    return path;
-  }
-  if (process.env.CI === "true") {
-    throw new Error(
-      `${path} is missing: set ${envName} to the shared ${folder} folder (CI must not skip these tests)`,
-    );
-  }
-  return null;
-}
-
-/**
- * A reference file too large to commit (the seed-7 checkpoint), from `$PYTHIA_SHARED_FIXTURES` or
- * `<repo>/../shared/fixtures`. Null when absent, except under `CI=true`, where it fails the run.
- */
-export function sharedFixture(relative: string): string | null {
-  return shared("PYTHIA_SHARED_FIXTURES", "fixtures", relative);
-}
-
-/**
- * Full task data (licences differ, so it is not committed), from `$PYTHIA_SHARED_DATA` or
- * `<repo>/../shared/data`. Null when absent, except under `CI=true`.
- */
-export function sharedData(relative: string): string | null {
-  return shared("PYTHIA_SHARED_DATA", "data", relative);
 }
 
 /** One record of the harness fixtures (`test/fixtures/harness-v0.3.0/<task>.jsonl`). */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTorchCheckpoint, readTorchStateDict } from "./torch-checkpoint.js";
 import { ForbiddenGlobalError } from "./torch-checkpoint-error.js";
 import { OpaqueObject } from "./pickle-machine.js";
-import { sharedFixture } from "../test/helpers.js";
+import { sharedFixture } from "@pythia/core/testing";
 
 // The payloads of os-system.bin and builtins-eval.bin create this file when unpickled naively.
 const MARKER = "/tmp/pythia-interop-pwned";

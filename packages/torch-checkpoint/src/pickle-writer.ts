@@ -1,4 +1,4 @@
-import { PickleTuple } from "./pickle-machine.js";
+import { PickleTuple } from "./pickle-values.js";
 import { checkpointError } from "./torch-checkpoint-error.js";
 
 // The pickle subset torch.save writes with protocol 2, for plain data: None, bools, ints (BININT1,

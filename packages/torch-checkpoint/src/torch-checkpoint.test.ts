@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { openTorchCheckpoint, readTorchStateDict } from "./torch-checkpoint.js";
 import { readTorchCheckpointFolder } from "./torch-checkpoint-folder.js";
 import { TorchCheckpointError } from "./torch-checkpoint-error.js";
-import { readSafetensorsF32, roundToBfloat16, roundToFloat16, sharedFixture } from "../test/helpers.js";
+import { sharedFixture } from "@pythia/core/testing";
+import { readSafetensorsF32, roundToBfloat16, roundToFloat16 } from "../test/helpers.js";
 
 const interop = sharedFixture("interop");
 const suite = interop === null ? describe.skip : describe;

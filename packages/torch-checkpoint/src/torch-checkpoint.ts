@@ -1,6 +1,6 @@
 import { bytesSource, fileSource, type ByteSource } from "./byte-source.js";
 import { isTruncatedPickle, unpickle } from "./pickle-machine.js";
-import { checkpointError, type TorchCheckpointError } from "./torch-checkpoint-error.js";
+import { torchFormatError } from "./torch-format-error.js";
 import { torchPickleHooks, type TorchStorageType, type UnknownGlobals } from "./torch-globals.js";
 import {
   readTorchTensor,
@@ -37,11 +37,6 @@ export interface OpenTorchCheckpointOptions {
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 const MAX_PICKLE_BYTES = 2 ** 30;
-const FIX = "the file is corrupt or was not written by torch.save; download or save it again";
-
-function formatError(file: string, where: string, what: string, fix = FIX): TorchCheckpointError {
-  return checkpointError("TORCH_FORMAT", file, where, what, fix);
-}
 
 /**
  * An opened torch checkpoint: the unpickled object (`root`, with `TorchTensor` descriptions where
@@ -137,14 +132,14 @@ export async function openTorchCheckpointSource(
     return openLegacy(source, unknownGlobals);
   }
   if (head.length >= 262 && new TextDecoder().decode(head.subarray(257, 262)) === "ustar") {
-    throw formatError(
+    throw torchFormatError(
       source.name,
       "header",
       "this is the tar format of torch < 0.4",
       "load and re-save it with a recent torch (torch.save writes the zip format)",
     );
   }
-  throw formatError(source.name, "header", "neither a zip archive nor a pickle: not a torch.save file");
+  throw torchFormatError(source.name, "header", "neither a zip archive nor a pickle: not a torch.save file");
 }
 
 async function openZip(source: ByteSource, unknownGlobals: UnknownGlobals): Promise<TorchCheckpoint> {
@@ -152,7 +147,7 @@ async function openZip(source: ByteSource, unknownGlobals: UnknownGlobals): Prom
   const entries = await readZipDirectory(source);
   const pickles = [...entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) {
-    throw formatError(
+    throw torchFormatError(
       file,
       "data.pkl",
       pickles.length === 0
@@ -167,7 +162,7 @@ async function openZip(source: ByteSource, unknownGlobals: UnknownGlobals): Prom
       await source.read(await zipEntryDataOffset(source, byteorder), Math.min(byteorder.size, 16)),
     );
     if (order.trim() !== "little") {
-      throw formatError(
+      throw torchFormatError(
         file,
         `${prefix}byteorder`,
         `the storages are ${order.trim()}-endian`,
@@ -177,7 +172,7 @@ async function openZip(source: ByteSource, unknownGlobals: UnknownGlobals): Prom
   }
   const pickleEntry = entries.get(pickles[0] as string);
   if (pickleEntry === undefined || pickleEntry.size > MAX_PICKLE_BYTES) {
-    throw formatError(file, pickles[0] as string, "the pickle is larger than 1 GiB");
+    throw torchFormatError(file, pickles[0] as string, "the pickle is larger than 1 GiB");
   }
   const pickle = await source.read(await zipEntryDataOffset(source, pickleEntry), pickleEntry.size);
   const storages = new Map<string, TorchStorage>();
@@ -192,11 +187,11 @@ async function openZip(source: ByteSource, unknownGlobals: UnknownGlobals): Prom
     const name = `${prefix}data/${storage.key}`;
     const entry = entries.get(name);
     if (entry === undefined) {
-      throw formatError(file, name, `storage ${storage.key} is referenced by the pickle but missing`);
+      throw torchFormatError(file, name, `storage ${storage.key} is referenced by the pickle but missing`);
     }
     const bytes = storage.numel * TORCH_ITEM_BYTES[storage.dtype];
     if (entry.size < bytes) {
-      throw formatError(
+      throw torchFormatError(
         file,
         name,
         `holds ${entry.size} bytes, but its ${storage.numel} ${storage.dtype} elements need ${bytes}`,
@@ -219,7 +214,7 @@ function storageFor(
   const existing = storages.get(key);
   if (existing !== undefined) {
     if (existing.dtype !== type.dtype || (numel !== null && existing.numel !== numel)) {
-      throw formatError(
+      throw torchFormatError(
         file,
         `pickle offset ${offset}`,
         `storage ${key} is named with two different types or sizes`,
@@ -228,7 +223,7 @@ function storageFor(
     return existing;
   }
   if (numel === null) {
-    throw formatError(file, `pickle offset ${offset}`, `storage ${key} has no size`);
+    throw torchFormatError(file, `pickle offset ${offset}`, `storage ${key} has no size`);
   }
   const storage = new TorchStorage(key, type.dtype, numel, location);
   storages.set(key, storage);
@@ -249,7 +244,7 @@ async function openLegacy(source: ByteSource, unknownGlobals: UnknownGlobals): P
         throw error;
       }
       if (length >= MAX_PICKLE_BYTES) {
-        throw formatError(file, "pickle", "the pickles take more than 1 GiB");
+        throw torchFormatError(file, "pickle", "the pickles take more than 1 GiB");
       }
       length = Math.min(source.size, length * 2);
     }
@@ -264,7 +259,7 @@ async function parseLegacy(
   const file = source.name;
   const magic = unpickle(bytes, { file });
   if (magic.value !== LEGACY_MAGIC && magic.value !== Number(LEGACY_MAGIC)) {
-    throw formatError(
+    throw torchFormatError(
       file,
       "magic number",
       "the first pickle is not torch's magic number: not a torch.save file",
@@ -272,11 +267,15 @@ async function parseLegacy(
   }
   const protocol = unpickle(bytes, { file, start: magic.end });
   if (protocol.value !== LEGACY_PROTOCOL) {
-    throw formatError(file, "protocol version", `expected ${LEGACY_PROTOCOL}, got ${String(protocol.value)}`);
+    throw torchFormatError(
+      file,
+      "protocol version",
+      `expected ${LEGACY_PROTOCOL}, got ${String(protocol.value)}`,
+    );
   }
   const sysInfo = unpickle(bytes, { file, start: protocol.end });
   if (sysInfo.value instanceof Map && sysInfo.value.get("little_endian") === false) {
-    throw formatError(
+    throw torchFormatError(
       file,
       "sys_info",
       "the storages are big-endian",
@@ -293,13 +292,13 @@ async function parseLegacy(
   const main = unpickle(bytes, { ...hooks, file, start: sysInfo.end });
   const keys = unpickle(bytes, { file, start: main.end });
   if (!Array.isArray(keys.value) || !keys.value.every((key) => typeof key === "string")) {
-    throw formatError(file, `offset ${main.end}`, "the storage key list is not a list of strings");
+    throw torchFormatError(file, `offset ${main.end}`, "the storage key list is not a list of strings");
   }
   let offset = keys.end;
   for (const key of keys.value as string[]) {
     const storage = storages.get(key);
     if (storage === undefined) {
-      throw formatError(
+      throw torchFormatError(
         file,
         `storage ${key}`,
         "is listed but no tensor uses it, so its element type is unknown",
@@ -312,7 +311,7 @@ async function parseLegacy(
       count < BigInt(storage.numel) ||
       BigInt(offset + 8) + count * BigInt(TORCH_ITEM_BYTES[storage.dtype]) > BigInt(source.size)
     ) {
-      throw formatError(
+      throw torchFormatError(
         file,
         `storage ${key} at offset ${offset}`,
         `holds ${count} elements (${bytesNeeded} bytes needed) or runs past the end of the file`,
@@ -323,7 +322,7 @@ async function parseLegacy(
   }
   for (const storage of storages.values()) {
     if (storage.fileOffset < 0) {
-      throw formatError(
+      throw torchFormatError(
         file,
         `storage ${storage.key}`,
         "is used by a tensor but missing from the storage list",

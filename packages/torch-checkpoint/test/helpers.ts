@@ -1,28 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { join, resolve } from "node:path";
 
 /** Absolute path inside this package. */
 export function packagePath(relative: string): string {
   return fileURLToPath(new URL(`../${relative}`, import.meta.url));
-}
-
-/**
- * A reference fixture from the shared fixtures folder: `$PYTHIA_SHARED_FIXTURES` or
- * `<repo>/../shared/fixtures`. Null when absent, except under `CI=true`, where it fails the run.
- */
-export function sharedFixture(relative: string): string | null {
-  const root = process.env.PYTHIA_SHARED_FIXTURES ?? resolve(packagePath("."), "../../../shared/fixtures");
-  const path = join(root, relative);
-  if (existsSync(path)) {
-    return path;
-  }
-  if (process.env.CI === "true") {
-    throw new Error(
-      `${path} is missing: set PYTHIA_SHARED_FIXTURES to the shared fixtures folder (CI must not skip these tests)`,
-    );
-  }
-  return null;
 }
 
 /** The F32 tensors of a safetensors file (a minimal reader: the references are all F32). */

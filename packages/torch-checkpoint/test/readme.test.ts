@@ -3,7 +3,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { packagePath, sharedFixture } from "./helpers.js";
+import { sharedFixture } from "@pythia/core/testing";
+import { packagePath } from "./helpers.js";
 
 const interop = sharedFixture("interop");
 
