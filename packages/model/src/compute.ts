@@ -3,7 +3,7 @@
  * lacks for training, and says which backend runs. Nothing in `@pythia/*` selects a backend at import
  * time; apps and tests call `initCompute()` once (see docs/decisions/0002-tfjs-backend-policy.md).
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { ModelError } from "./model-errors.js";
 import { registerWasmFallbackKernels } from "./wasm-fallback-kernels.js";
 import { startWebGPU, WebGPUUnavailable, type WebGPUAdapterReport } from "./webgpu-start.js";
@@ -94,7 +94,7 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
       current = {
         backend,
         tfjsBackend: tf.getBackend(),
-        tfjsVersion: tf.version.tfjs,
+        tfjsVersion: tf.version_core,
         skipped,
         fallbackKernels,
         ...(wasm === undefined ? {} : { wasm }),
@@ -174,7 +174,7 @@ function readEnvThreads(): number | undefined {
 }
 
 /**
- * Loads a backend's module (optional ones by dynamic import) and makes it the active backend. The wasm
+ * Loads a backend's module (by dynamic import) and makes it the active backend. The wasm
  * backend starts in `startWasm` (wasm-threads.ts), which also sets its thread count.
  */
 async function activate(backend: Exclude<BackendName, "wasm" | "webgpu">): Promise<void> {
@@ -189,6 +189,9 @@ async function activate(backend: Exclude<BackendName, "wasm" | "webgpu">): Promi
       break;
     }
     case "cpu":
+      // Registers the cpu backend with tfjs-core; loaded here, not at import, so that importing
+      // `@pythia/model` registers no backend.
+      await import("@tensorflow/tfjs-backend-cpu");
       name = "cpu";
       break;
   }
@@ -209,6 +212,6 @@ function installHint(backend: BackendName): string {
     case "webgpu":
       return "install @tensorflow/tfjs-backend-webgpu@4.22 (and, in Node, webgpu@0.6)";
     case "cpu":
-      return "reinstall @tensorflow/tfjs";
+      return "install @tensorflow/tfjs-backend-cpu@4.22 (a peer dependency of @pythia/model)";
   }
 }

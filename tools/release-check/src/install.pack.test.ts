@@ -79,7 +79,7 @@ console.log(JSON.stringify({ ids, text: tokenizer.decode(ids) }));`,
       const reference = JSON.parse(readFileSync(join(fixture, "reference.json"), "utf8")) as { loss: number };
       const result = node(
         dir,
-        `import * as tf from "@tensorflow/tfjs";
+        `import * as tf from "@tensorflow/tfjs-core";
 import { initCompute, loadCheckpoint, nextTokenLoss } from "@pythia/model";
 import { readFileSync } from "node:fs";
 await initCompute({ backend: "wasm" });
