@@ -4,6 +4,7 @@
  * time; apps and tests call `initCompute()` once (see docs/decisions/0002-tfjs-backend-policy.md).
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { registerCoreGradients } from "./core-gradients.js";
 import { ModelError } from "./model-errors.js";
 import { registerWasmFallbackKernels } from "./wasm-fallback-kernels.js";
 import { startWebGPU, WebGPUUnavailable, type WebGPUAdapterReport } from "./webgpu-start.js";
@@ -76,6 +77,7 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ModelError("BACKEND", `threads must be a whole number ≥ 1, got ${threads}`);
   }
+  registerCoreGradients(); // tfjs-core has none of its own (docs/decisions/0017)
   const candidates: readonly BackendName[] = requested === "auto" ? BACKENDS : [requested];
   const skipped: ComputeInfo["skipped"] = [];
   for (const backend of candidates) {
