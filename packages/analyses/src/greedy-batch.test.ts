@@ -1,7 +1,7 @@
 import type { GPTNeoXModel } from "@pythia/model";
 import { generate } from "@pythia/model";
 import { loadPileTokenizer } from "@pythia/tokenizer/node";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { arithmeticRequests, modelGreedyUntil } from "./arithmetic.js";
 import { tinyModel } from "../test/tiny-model.js";

@@ -7,7 +7,7 @@
  * Symbols: B = rows, T = prompt length, V = vocabulary.
  */
 import type { GPTNeoXModel } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { AnalysisError } from "./analysis-errors.js";
 
 /** Parameters of `greedyDecodeBatch`. */

@@ -4,7 +4,7 @@
  * measure KL(p_final ‖ p_ℓ) per position. Layer 0 is the embedding output; layer L the final output.
  */
 import { layerNorm, type GPTNeoXModel } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { checkLensFits, translate, type TunedLens } from "./tuned-lens.js";
 
 /** One layer's lens. */

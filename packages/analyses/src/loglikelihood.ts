@@ -1,5 +1,5 @@
 import type { GPTNeoXModel } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * Σ log p(continuation | context) under `model` (one forward pass; the input is truncated from the

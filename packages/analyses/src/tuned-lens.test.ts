@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GPTNeoXModel, parseConfig } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { logitLens } from "./logit-lens.js";
 import { tinyModel } from "../test/tiny-model.js";

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { drain, writeFileAtomic } from "@pythia/core";
 import { layerNorm, readSafetensors, serializeSafetensors, type GPTNeoXModel } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { AnalysisError } from "./analysis-errors.js";
 
 /** A tuned lens: one translator per layer, as tfjs variables. */

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { initCompute, loadCheckpoint, type GPTNeoXModel } from "@pythia/model";
 import { loadPileTokenizer } from "@pythia/tokenizer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

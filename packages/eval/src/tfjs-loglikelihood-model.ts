@@ -5,7 +5,7 @@
  * `logit − max − log Σ exp(logit − max)` in float32, summed per request; greedy = argmax at every
  * continuation position equals the continuation token.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { GPTNeoXModel, LayerCache } from "@pythia/model";
 import { forward } from "@pythia/model";
 

@@ -42,7 +42,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { GPTNeoXModel, initCompute, pythiaPreset } from "../dist/index.js";
 
 // The reference: PyTorch 1.13 + HF transformers, measured on this machine type (2 cores),

@@ -2,7 +2,7 @@
 // Usage: node examples/score.mjs [CHECKPOINT_DIR] ["text"]
 //   CHECKPOINT_DIR: a Hugging Face snapshot of EleutherAI/pythia-* (config.json + model.safetensors), e.g.
 //   ~/.cache/huggingface/hub/models--EleutherAI--pythia-70m/snapshots/<sha>, or a directory saved by saveCheckpoint.
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { initCompute, loadCheckpoint, nextTokenLoss } from "@pythia/model";
 import { loadPileTokenizer } from "@pythia/tokenizer";
 

@@ -4,7 +4,7 @@
  * and parameter counts, text generation. Thin wiring over the library; user mistakes print one line.
  */
 import { readFileSync } from "node:fs";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
 import { deprecatedOption, integerArgument, numberArgument, runCli, UsageError } from "@pythia/core/cli";
 import { Command, Option } from "commander";

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { computeInfo, GPTNeoXModel, initCompute, ModelError, parseConfig } from "./index.js";
 

@@ -3,7 +3,8 @@
  * lacks for training, and says which backend runs. Nothing in `@pythia/*` selects a backend at import
  * time; apps and tests call `initCompute()` once (see docs/decisions/0002-tfjs-backend-policy.md).
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
+import { registerCoreGradients } from "./core-gradients.js";
 import { ModelError } from "./model-errors.js";
 import { registerWasmFallbackKernels } from "./wasm-fallback-kernels.js";
 import { startWebGPU, WebGPUUnavailable, type WebGPUAdapterReport } from "./webgpu-start.js";
@@ -76,6 +77,7 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
   if (!Number.isInteger(threads) || threads < 1) {
     throw new ModelError("BACKEND", `threads must be a whole number ≥ 1, got ${threads}`);
   }
+  registerCoreGradients(); // tfjs-core has none of its own (docs/decisions/0017)
   const candidates: readonly BackendName[] = requested === "auto" ? BACKENDS : [requested];
   const skipped: ComputeInfo["skipped"] = [];
   for (const backend of candidates) {
@@ -94,7 +96,7 @@ export async function initCompute(params: InitComputeParams = {}): Promise<Compu
       current = {
         backend,
         tfjsBackend: tf.getBackend(),
-        tfjsVersion: tf.version.tfjs,
+        tfjsVersion: tf.version_core,
         skipped,
         fallbackKernels,
         ...(wasm === undefined ? {} : { wasm }),
@@ -174,7 +176,7 @@ function readEnvThreads(): number | undefined {
 }
 
 /**
- * Loads a backend's module (optional ones by dynamic import) and makes it the active backend. The wasm
+ * Loads a backend's module (by dynamic import) and makes it the active backend. The wasm
  * backend starts in `startWasm` (wasm-threads.ts), which also sets its thread count.
  */
 async function activate(backend: Exclude<BackendName, "wasm" | "webgpu">): Promise<void> {
@@ -189,6 +191,9 @@ async function activate(backend: Exclude<BackendName, "wasm" | "webgpu">): Promi
       break;
     }
     case "cpu":
+      // Registers the cpu backend with tfjs-core; loaded here, not at import, so that importing
+      // `@pythia/model` registers no backend.
+      await import("@tensorflow/tfjs-backend-cpu");
       name = "cpu";
       break;
   }
@@ -209,6 +214,6 @@ function installHint(backend: BackendName): string {
     case "webgpu":
       return "install @tensorflow/tfjs-backend-webgpu@4.22 (and, in Node, webgpu@0.6)";
     case "cpu":
-      return "reinstall @tensorflow/tfjs";
+      return "install @tensorflow/tfjs-backend-cpu@4.22 (a peer dependency of @pythia/model)";
   }
 }

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { loadPileTokenizer } from "@pythia/tokenizer";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { GPTNeoXModel } from "./index.js";

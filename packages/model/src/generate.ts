@@ -1,5 +1,5 @@
 import { drain } from "@pythia/core";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { Tokenizer } from "@pythia/tokenizer";
 import type { LayerCache } from "./gpt-neox.js";
 import { ModelError } from "./model-errors.js";

@@ -1,5 +1,5 @@
 // Logits, losses and gradients against HF transformers 4.40.2 (test/fixtures/HF-FIXTURES.md).
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromHfConfig, GPTNeoXModel, initCompute, nextTokenLoss, readSafetensors } from "./index.js";
 import { fixturePath, readJsonFixture, sharedFixture } from "../test/helpers.js";

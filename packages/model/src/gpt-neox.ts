@@ -11,7 +11,7 @@
  * Symbols used in shape comments (once, as llm.c does): B batch, T new tokens, P cached tokens,
  * S = P + T keys, C hidden size, nh heads, hs head size, r rotary dims, I MLP width, V vocabulary.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { GPTNeoXConfig } from "./config.js";
 import { attentionBias } from "./kernels/attention-bias.js";
 import { gelu } from "./kernels/gelu.js";

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { GPTNeoXConfig } from "./config.js";
 import { forward, nextTokenLoss, type ForwardOptions, type ForwardOutput } from "./gpt-neox.js";
 import { fillNormal, initStd } from "./init.js";

@@ -2,7 +2,7 @@
  * Kernels the tfjs wasm backend lacks but training GPT-NeoX needs, written in plain JS over the wasm
  * heap. `UnsortedSegmentSum` is the gradient of `gather` (the embedding lookup): tensorflow/tfjs#8082.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 interface WasmTensorInfo {
   dataId: object;

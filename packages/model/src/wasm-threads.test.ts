@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { computeInfo, GPTNeoXModel, initCompute, ModelError, parseConfig, readSafetensors } from "./index.js";
 import { fixturePath, packagePath } from "../test/helpers.js";

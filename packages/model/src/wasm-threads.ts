@@ -18,7 +18,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import workerThreads from "node:worker_threads";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type * as WasmBackendModule from "@tensorflow/tfjs-backend-wasm";
 import { ModelError } from "./model-errors.js";
 

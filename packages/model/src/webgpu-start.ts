@@ -4,7 +4,7 @@
  * in Node the optional `webgpu` package (Dawn with prebuilt binaries) provides it, loaded with a dynamic
  * `import()` that a browser bundle never follows. See docs/decisions/0011-webgpu-is-the-gpu-path.md.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 /** The adapter WebGPU runs on, as `initCompute` reports it (and a run's `run.json` records it). */
 export interface WebGPUAdapterReport {

@@ -25,7 +25,7 @@
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { GPTNeoXModel, initCompute, parameterCount, pythiaPreset } from "@pythia/model";
 import { AdamW, clipCoefficient } from "../dist/index.js";
 

@@ -10,7 +10,7 @@
  * Internal tfjs 4.22 API (WebGPUBackend's command encoder, tensor map and uniforms), pinned by the peer range.
  */
 /// <reference types="@webgpu/types" />
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 interface TensorData {
   resource: GPUBuffer | null;

@@ -1,7 +1,7 @@
 // AdamW + clipping against torch.optim.AdamW on transformers' GPT-NeoX (model fixtures, pythia-micro).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { initCompute, loadCheckpoint, readSafetensors } from "@pythia/model";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AdamW, clipGradients } from "./index.js";

@@ -8,7 +8,7 @@
  *   p ← p − lr/(1 − β1ᵗ) · m / (√v/√(1 − β2ᵗ) + ε)   (bias-corrected update)
  * References: llm.c `gpt2_update`, torch 1.13 `_single_tensor_adamw`.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { fusedAdamW, ownBuffer, webgpuInternals } from "./adamw-webgpu.js";
 
 /** AdamW hyper-parameters (Pythia: betas 0.9/0.95, eps 1e-8, weight decay 0.1). */

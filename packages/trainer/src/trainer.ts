@@ -17,7 +17,7 @@ import {
   type RunDataFormat,
 } from "@pythia/core/run";
 import { computeInfo, GPTNeoXModel, parseConfig, takeWebGPUErrors } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { AdamW, clipCoefficient, clipGradients } from "./adamw.js";
 import { webgpuInternals } from "./adamw-webgpu.js";
 import type { BatchSource, TrainingData } from "./batch-source.js";
@@ -155,7 +155,7 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
       config,
       data: source.describe(),
       compute: computeInfo(),
-      versions: { tfjs: tf.version.tfjs },
+      versions: { tfjs: tf.version_core },
     });
     yield {
       type: "run-start",

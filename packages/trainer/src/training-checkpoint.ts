@@ -10,7 +10,7 @@ import {
   type GPTNeoXModel,
   type TensorEntry,
 } from "@pythia/model";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { AdamW } from "./adamw.js";
 import type { TrainConfig } from "./train-config.js";
 import { TrainingError } from "./training-errors.js";

@@ -74,12 +74,23 @@ console.log(JSON.stringify({ ids, text: tokenizer.decode(ids) }));`,
       created.push(dir);
     });
 
+    it("tfjs comes as tfjs-core with the cpu and wasm backends, one version, not the @tensorflow/tfjs bundle", () => {
+      const tensorflow = join(dir, "node_modules", "@tensorflow");
+      expect(readdirSync(tensorflow).sort()).toEqual(["tfjs-backend-cpu", "tfjs-backend-wasm", "tfjs-core"]);
+      const versions = readdirSync(tensorflow).map(
+        (name) =>
+          (JSON.parse(readFileSync(join(tensorflow, name, "package.json"), "utf8")) as { version: string })
+            .version,
+      );
+      expect(new Set(versions).size, versions.join(", ")).toBe(1);
+    });
+
     it("a model forward pass matches transformers' loss on the tiny-v512-f32 fixture", () => {
       const fixture = join(REPO_ROOT, "packages", "model", "test", "fixtures", "tiny-v512-f32");
       const reference = JSON.parse(readFileSync(join(fixture, "reference.json"), "utf8")) as { loss: number };
       const result = node(
         dir,
-        `import * as tf from "@tensorflow/tfjs";
+        `import * as tf from "@tensorflow/tfjs-core";
 import { initCompute, loadCheckpoint, nextTokenLoss } from "@pythia/model";
 import { readFileSync } from "node:fs";
 await initCompute({ backend: "wasm" });

@@ -1,5 +1,5 @@
 /** The additive attention bias: causal mask plus padding (every backend). Symbols: T queries, S keys. */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 /** Causal masks by `T,S`, kept on the host (a tensor is made per forward): the last few shapes. */
 const causalMasks = new Map<string, Float32Array>();

@@ -2,7 +2,7 @@
  * Helpers shared by every backend's kernels: `tf.customGrad` ops with hand-written backward passes,
  * and the shape arithmetic they need.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 /** A `tf.customGrad` op: the forward returns `value` and the `gradFunc` written out by hand. */
 export type CustomOp<T extends tf.Tensor> = (...inputs: tf.Tensor[]) => T;

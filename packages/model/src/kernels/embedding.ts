@@ -1,5 +1,5 @@
 /** The embedding lookup with a gradient that keeps only the ids (every backend but webgpu, see there). */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "./custom-op.js";
 
 /**

@@ -1,5 +1,5 @@
 /** GELU, exact and tanh-approximated, each one tape node (every backend). */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import type { GPTNeoXConfig } from "../config.js";
 import { customOp } from "./custom-op.js";
 

@@ -1,5 +1,5 @@
 /** LayerNorm over the last axis with a hand-written backward pass (every backend). */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp, sumRows } from "./custom-op.js";
 
 /** LayerNorm over the last axis (biased variance, like torch), one tape node with a hand-written backward. */

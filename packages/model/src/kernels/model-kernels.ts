@@ -8,7 +8,7 @@
  *   at once), the fused cross-entropy and the embedding gradient.
  * Symbols: B batch, T queries, S keys, nh heads, hs head size, C hidden size, V vocabulary, N rows.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { computeInfo } from "../compute.js";
 import { embed } from "./embedding.js";
 import * as host from "./host/index.js";

@@ -3,7 +3,7 @@
  * split of the fused QKV projection (every backend). Symbols: B batch, T tokens, nh heads, hs head
  * size, r rotary dims.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { headSize, rotaryDims, type GPTNeoXConfig } from "../config.js";
 import { customOp } from "./custom-op.js";
 

@@ -1,7 +1,7 @@
 // initCompute on WebGPU: the adapter report, `auto` never choosing a software adapter, and the message
 // when Dawn finds no Vulkan driver. Run by `pnpm test:webgpu` with SwiftShader as the driver.
 import { execFileSync } from "node:child_process";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { computeInfo, initCompute } from "../../src/index.js";
 

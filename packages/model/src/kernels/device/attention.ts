@@ -4,7 +4,7 @@
  * webgpu kernel set replaces the causal case with a flash-style kernel (`../webgpu/flash-attention.ts`).
  * Symbols: B batch, nh heads, T queries, S keys, hs head size.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "../custom-op.js";
 
 /** Forward value and hand-written gradient of `softmax(q·kᵀ·scale + bias)·v`, heads merged. */

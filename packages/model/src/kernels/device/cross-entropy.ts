@@ -1,5 +1,5 @@
 /** Row-wise cross-entropy on device backends (generic ops, no host round-trips). Symbols: N rows, V vocabulary. */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp, rows2d } from "../custom-op.js";
 
 /**

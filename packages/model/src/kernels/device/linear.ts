@@ -2,7 +2,7 @@
  * `x·Wᵀ (+ b)` on device backends (webgpu, tfjs-node-gpu): the transpose flags cost nothing on a GPU, so
  * the products take the PyTorch-layout weight as it is. Symbols: N rows, in/out the weight's sides.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp, rows2d, type CustomOp } from "../custom-op.js";
 
 /** One tape node: dx = dy·W, dW = dyᵀ·x, db = Σ dy; only `x` (and a non-variable weight) are kept. */

@@ -2,7 +2,7 @@
  * Attention on the host-memory backends: one 2-D product per (batch, head), the wasm fast path.
  * Symbols: B batch, nh heads, T queries, S keys, hs head size.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "../custom-op.js";
 import { transpose2d } from "./transpose2d.js";
 

@@ -1,5 +1,5 @@
 /** Row-wise cross-entropy on the host-memory backends (wasm, cpu, tfjs-node). */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp, rows2d } from "../custom-op.js";
 
 /**

@@ -7,7 +7,7 @@
  * below transpose an operand explicitly (`kernels/transpose2d.ts`; a copy, cheap next to the product),
  * and their gradients, which tfjs would compute with the transpose flags, are written out the same way.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp, rows2d, sumRows, type CustomOp } from "../custom-op.js";
 import { transpose2d } from "./transpose2d.js";
 import { wideProduct } from "./wide-product.js";

@@ -2,7 +2,7 @@
  * A 2-D transpose for the tfjs wasm backend, which needs explicit transposes to keep matrix products
  * on XNNPACK (see `gpt-neox.ts`).
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * `xᵀ` for 2-D `x`. The wasm transpose kernel writes a large matrix column by column (~8 ns per element

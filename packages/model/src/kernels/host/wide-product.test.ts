@@ -1,5 +1,5 @@
 // wideProduct: blocked and unblocked (W·xᵀ)ᵀ agree exactly, and both agree with x·Wᵀ.
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initCompute } from "../../compute.js";
 import { wideProduct } from "./wide-product.js";

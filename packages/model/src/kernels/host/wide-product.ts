@@ -2,7 +2,7 @@
  * `x·Wᵀ` for a weight much wider than `x` is tall (the unembedding), on the tfjs wasm backend.
  * Symbols: N rows of x, C its width (the weight's `in`), out the weight's rows.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { transpose2d } from "./transpose2d.js";
 
 /** Above this many output elements the product is made in blocks of `WIDE_BLOCK_ROWS` rows. */

@@ -4,7 +4,7 @@
  * `(exp(x − lse) − onehot)·scale` in one pass. No `[N, V]` probabilities are stored between them.
  * Symbols: N rows, V vocabulary.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp, rows2d } from "../custom-op.js";
 import { groups, runProgram, type WgslProgram } from "./program.js";
 

@@ -5,7 +5,7 @@
  * still in host memory) and one thread per `[V, C]` element adds its token's rows in position order.
  * Symbols: B batch, T tokens, N = B·T, V vocabulary, C hidden size, U distinct tokens.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "../custom-op.js";
 import { groups, hostResidentValues, runProgram, type WgslProgram } from "./program.js";
 

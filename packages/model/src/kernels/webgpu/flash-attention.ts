@@ -8,7 +8,7 @@
  * result is bit-reproducible). D = rowsum(dO∘O) comes from two tfjs ops.
  * Symbols: B batch, nh heads, BH = B·nh, T tokens, hs head size (HS in WGSL), C = nh·hs.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { customOp } from "../custom-op.js";
 import { groups, runProgram, workgroupStorageBytes, type WgslProgram } from "./program.js";
 

@@ -4,7 +4,7 @@
  * `uniforms` struct with the shapes plus the fields listed in `uniforms`; `getUserCode` supplies `main`.
  * Internal tfjs 4.22 API (WebGPUBackend.runWebGPUProgram), pinned by the peer range.
  */
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 
 /** The parts of tfjs' `WebGPUProgram` our kernels set. */
 export interface WgslProgram {

@@ -1,6 +1,6 @@
 // The WGSL kernels against the generic tfjs formulation of the same math (device kernels), values and
 // gradients, on the WebGPU backend (SwiftShader in CI: tiny shapes). Run by `pnpm test:webgpu`.
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { afterEach } from "vitest";
 import { initCompute, takeWebGPUErrors } from "../../compute.js";
