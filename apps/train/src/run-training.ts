@@ -63,7 +63,9 @@ export async function runTraining(
             `${NAME}: warning: continuing from step${event.step} on other data (${event.changes.map((change) => change.field).join(", ")} changed; --allow-data-change, recorded in run.json dataChanges)`,
           );
         } else if (event.type === "validation-missing") {
-          display.log(`${NAME}: step${event.step} has no validation record (the run stopped before it); validating now`);
+          display.log(
+            `${NAME}: step${event.step} has no validation record (the run stopped before it); validating now`,
+          );
         } else if (event.type === "step-end") {
           onStep(event.step);
         } else if (event.type === "checkpoint-written") {

@@ -66,8 +66,16 @@ export function indexMapCacheFiles(
     cacheDir: data.cacheDir ?? `${out}/index-maps`,
   };
   return [
-    indexMapFilenames({ ...common, name: "train", numSamples: requestedSamples(config.steps, config.batchSize) }),
-    indexMapFilenames({ ...common, name: "valid", numSamples: config.evalBatches * config.microBatchSize + 1 }),
+    indexMapFilenames({
+      ...common,
+      name: "train",
+      numSamples: requestedSamples(config.steps, config.batchSize),
+    }),
+    indexMapFilenames({
+      ...common,
+      name: "valid",
+      numSamples: config.evalBatches * config.microBatchSize + 1,
+    }),
   ].flatMap((files) => [files.docIdx, files.sampleIdx, files.shuffleIdx]);
 }
 

@@ -229,7 +229,12 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
       mkdirSync(out, { recursive: true });
       removeTemporaryFiles({ dir: out });
       for (const warning of truncateMetrics({ dir: out, step: startStep })) {
-        notes.push({ type: "metrics-repaired", file: warning.file, line: warning.line, reason: warning.reason });
+        notes.push({
+          type: "metrics-repaired",
+          file: warning.file,
+          line: warning.line,
+          reason: warning.reason,
+        });
       }
       if (recorded?.dataIdentity == null) {
         notes.push({ type: "data-identity-recorded", runJson: join(out, RUN_JSON), identity });

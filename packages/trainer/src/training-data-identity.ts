@@ -44,7 +44,9 @@ export async function trainingDataIdentity(params: TrainingDataIdentityParams): 
       kind: data.kind,
       seed: config.seed,
       seqLength: config.seqLength,
-      numSamples: indexMap ? requestedSamples(config.steps, config.batchSize) : config.steps * config.batchSize,
+      numSamples: indexMap
+        ? requestedSamples(config.steps, config.batchSize)
+        : config.steps * config.batchSize,
       ...(indexMap ? { validationFraction: data.validationFraction ?? 0.01 } : {}),
     },
     ...(params.source?.tokenizer === undefined ? {} : { tokenizer: params.source.tokenizer }),
@@ -88,7 +90,7 @@ export function dataChangedError(params: DataChangedErrorParams): TrainingError 
     .join("; ");
   const original =
     recorded.inputs !== undefined && recorded.inputs.length > 0
-      ? recorded.inputs.map((input) => input.path).join(", ")
+      ? `${recorded.train.prefix}, tokenized from ${recorded.inputs.map((input) => input.path).join(", ")}`
       : recorded.train.prefix;
   return new TrainingError(
     "DATA_CHANGED",

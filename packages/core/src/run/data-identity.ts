@@ -73,12 +73,20 @@ export function compareDataIdentity(
   current: DataIdentityFormat,
 ): DataIdentityChange[] {
   const changes: DataIdentityChange[] = [];
-  const field = (name: string, a: string | number | null | undefined, b: string | number | null | undefined) => {
+  const field = (
+    name: string,
+    a: string | number | null | undefined,
+    b: string | number | null | undefined,
+  ) => {
     if ((a ?? null) !== (b ?? null)) {
       changes.push({ field: name, previous: a ?? null, current: b ?? null });
     }
   };
-  const dataset = (name: string, a: DatasetIdentityFormat | undefined, b: DatasetIdentityFormat | undefined) => {
+  const dataset = (
+    name: string,
+    a: DatasetIdentityFormat | undefined,
+    b: DatasetIdentityFormat | undefined,
+  ) => {
     if (a === undefined || b === undefined) {
       field(`${name}.prefix`, a?.prefix, b?.prefix);
       return;

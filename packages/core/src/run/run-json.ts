@@ -68,7 +68,9 @@ export function writeRunJson(params: WriteRunJsonParams): RunJsonFormat {
     data,
     ...(params.compute === undefined ? {} : { compute: params.compute as Record<string, unknown> | null }),
     versions: params.versions ?? {},
-    ...(params.dataIdentity === undefined ? {} : { dataIdentity: mapIdentityPaths(params.dataIdentity, store) }),
+    ...(params.dataIdentity === undefined
+      ? {}
+      : { dataIdentity: mapIdentityPaths(params.dataIdentity, store) }),
     ...(params.dataChanges === undefined || params.dataChanges.length === 0
       ? {}
       : {
