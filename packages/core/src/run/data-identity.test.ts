@@ -54,11 +54,11 @@ describe("datasetIdentity", () => {
     });
     // A flip at either end shows; one in the unread middle does not (the documented limit).
     const ends = Buffer.from(bin);
-    ends[bin.length - 1] ^= 1;
+    ends.writeUInt8(ends.readUInt8(bin.length - 1) ^ 1, bin.length - 1);
     writeFileSync(`${prefix}.bin`, ends);
     expect((await datasetIdentity({ prefix })).binSampleSha256).not.toBe(identity.binSampleSha256);
     const middle = Buffer.from(bin);
-    middle[BIN_SAMPLE_BYTES + 10] ^= 1;
+    middle.writeUInt8(middle.readUInt8(BIN_SAMPLE_BYTES + 10) ^ 1, BIN_SAMPLE_BYTES + 10);
     writeFileSync(`${prefix}.bin`, middle);
     expect((await datasetIdentity({ prefix })).binSampleSha256).toBe(identity.binSampleSha256);
   });
