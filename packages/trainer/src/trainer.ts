@@ -188,46 +188,44 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
     );
   }
   const resumeFrom = resumePoint?.step ?? undefined;
-  if (changes.length > 0 && params.data.kind === "index-map") {
-    // Index maps cached for the old data under the same name would pass their shape checks.
-    for (const file of indexMapCacheFiles(params.data, config, out)) {
-      if (!relative(resolve(out), resolve(file)).startsWith("..")) {
-        rmSync(file, { force: true });
-      }
-    }
-  }
-  // Open the data before writing anything into the run directory (a failed start leaves none).
-  const source: BatchSource = openBatchSourceLeavingNothing({ data: params.data, config, out });
   const optimizer = new AdamW({
     beta1: config.beta1,
     beta2: config.beta2,
     eps: config.eps,
     weightDecay: config.weightDecay,
   });
-  let model: GPTNeoXModel;
+  let model: GPTNeoXModel | undefined;
+  let source: BatchSource | undefined;
   let startStep = 0;
   const notes: TrainEvent[] = [];
   try {
     if (resumeFrom !== undefined) {
-      const restored = await readTrainingCheckpoint({
-        dir: checkpointDir(out, resumeFrom),
-        optimizer,
-      });
-      try {
-        checkSameRun(restored.state.config, config, out);
-      } catch (error) {
-        restored.model.dispose();
-        throw error;
-      }
+      const restored = await readTrainingCheckpoint({ dir: checkpointDir(out, resumeFrom), optimizer });
       model = restored.model;
+      checkSameRun(restored.state.config, config, out);
       startStep = restored.state.step;
-      // Nothing has been changed so far. Set damaged newer checkpoints aside; drop what came after.
+    } else {
+      model = GPTNeoXModel.initialize({ config: config.model, seed: config.seed });
+    }
+    if (changes.length > 0 && params.data.kind === "index-map") {
+      // Index maps cached in the run for the old data under the same name would pass their shape checks.
+      for (const file of indexMapCacheFiles(params.data, config, out)) {
+        if (!relative(resolve(out), resolve(file)).startsWith("..")) {
+          rmSync(file, { force: true });
+        }
+      }
+    }
+    // Open the data before writing anything into the run directory (a failed start leaves none).
+    source = openBatchSourceLeavingNothing({ data: params.data, config, out });
+    // Nothing but the index-map cache has been changed so far.
+    mkdirSync(out, { recursive: true });
+    removeTemporaryFiles({ dir: out });
+    if (resumeFrom !== undefined) {
+      // Set damaged newer checkpoints aside; drop the metrics after the resume point.
       for (const rejected of resumePoint?.rejected ?? []) {
         const movedTo = setAsideCheckpoint({ dir: out, step: rejected.step });
         notes.push({ type: "checkpoint-rejected", ...rejected, movedTo, resumeFrom: startStep });
       }
-      mkdirSync(out, { recursive: true });
-      removeTemporaryFiles({ dir: out });
       for (const warning of truncateMetrics({ dir: out, step: startStep })) {
         notes.push({
           type: "metrics-repaired",
@@ -242,13 +240,11 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
         notes.push({ type: "data-changed", step: startStep, changes });
       }
     } else {
-      model = GPTNeoXModel.initialize({ config: config.model, seed: config.seed });
-      mkdirSync(out, { recursive: true });
-      removeTemporaryFiles({ dir: out });
       resetMetrics(out);
     }
   } catch (error) {
-    source.close();
+    source?.close();
+    model?.dispose();
     optimizer.dispose();
     throw error;
   }
