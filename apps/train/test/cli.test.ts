@@ -371,6 +371,23 @@ describe("--resume pins the run's data and verifies its checkpoints", () => {
     expect(result.stderr).not.toContain("pythia-train: tokenizing");
     expect(result.stderr).not.toContain(".bin/.idx");
     expect(result.stdout).toContain("had already finished its 6 steps");
+    // A run written before run.json recorded its data: reused as well, and its identity recorded now.
+    const older = join(root, "older");
+    cpSync(out, older, { recursive: true });
+    const json = JSON.parse(readFileSync(join(older, "run.json"), "utf8"));
+    delete json.dataIdentity;
+    writeFileSync(join(older, "run.json"), JSON.stringify(json));
+    const resumed = run([...args(older), "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(
+      `note: ${join(older, "run.json")} does not record which files the run tokenized (an older run); resuming on the data it holds, ${join(older, "data", "corpus-a_text_document")}, without tokenizing --input again`,
+    );
+    expect(resumed.stderr).toContain(
+      `note: ${join(older, "run.json")} recorded no data identity (an older run)`,
+    );
+    expect(JSON.parse(readFileSync(join(older, "run.json"), "utf8")).dataIdentity.train).toEqual({
+      ...runJson.dataIdentity.train,
+    });
   });
 
   it("a corrupt newest checkpoint: says which file failed, sets it aside, and retrains from the one before", () => {
