@@ -49,7 +49,7 @@ async function trainCommand(options: CliOptions): Promise<void> {
       return;
     }
     await startComputeFromOptions({ options, write: (line) => process.stderr.write(`${NAME}: ${line}\n`) });
-    const data = await prepareData(plan, controller.signal);
+    const { data, source } = await prepareData(plan, controller.signal);
     const uploader =
       options.pushToHub === undefined
         ? null
@@ -60,7 +60,15 @@ async function trainCommand(options: CliOptions): Promise<void> {
             runDir: plan.out,
             signal: controller.signal,
           });
-    await runTraining(plan, config, data, controller.signal, (current: number) => (step = current), uploader);
+    await runTraining(
+      plan,
+      config,
+      data,
+      controller.signal,
+      (current: number) => (step = current),
+      uploader,
+      source,
+    );
     if (uploader !== null) {
       process.stderr.write(`${NAME}: waiting for ${uploader.size} upload(s) to ${options.pushToHub}\n`);
       const pushed = await uploader.drain();

@@ -54,7 +54,14 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
       int("--eval-every <n>", `validate every n steps and at the end (default: ${DEFAULTS.evalEvery})`),
     )
     .option("--output <dir>", "run directory (default: runs/<model>-<date>-<time>)")
-    .option("--resume", "continue the run in --output from its newest checkpoint, with its settings")
+    .option(
+      "--resume",
+      "continue the run in --output from its newest checkpoint that verifies, with its settings and its data",
+    )
+    .option(
+      "--allow-data-change",
+      "with --resume: continue on data other than the run's (--data, or a changed --input); recorded in run.json",
+    )
     .addOption(int("--seed <n>", `seed of the weights and the data order (default: ${DEFAULTS.seed})`))
     .addOption(backendOption())
     .addOption(threadsOption())

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
-import { readRunJsonIfExists } from "@pythia/core/run";
+import { readRunJsonIfExists, type RunJson } from "@pythia/core/run";
 import type { GPTNeoXConfig } from "@pythia/model";
 import { pythiaPreset } from "@pythia/model";
 import {
@@ -33,6 +33,7 @@ export interface CliOptions {
   evalEvery?: number;
   out?: string;
   resume?: boolean;
+  allowDataChange?: boolean;
   seed?: number;
   backend?: string;
   threads?: number;
@@ -61,7 +62,14 @@ export const DEFAULTS = {
 /** Where the tokens come from: an existing dataset, or files to preprocess into `outputPrefix`. */
 export type DataPlan =
   | { kind: "dataset"; data: TrainingData }
-  | { kind: "preprocess"; inputs: string[]; outputPrefix: string; bundled: boolean };
+  | {
+      kind: "preprocess";
+      inputs: string[];
+      outputPrefix: string;
+      bundled: boolean;
+      /** `--resume --input`: the run being resumed; its recorded inputs decide whether to tokenize. */
+      resuming?: RunJson;
+    };
 
 /** Everything a run needs. */
 export interface RunPlan {
@@ -72,6 +80,8 @@ export interface RunPlan {
   data: DataPlan;
   /** Continue the newest checkpoint in `out` (`--resume`). */
   resume: boolean;
+  /** With `resume`, continue on other data (`--allow-data-change`). */
+  allowDataChange: boolean;
   /** `--resume` found the run's `run.json`: its settings are the base of this plan. */
   continuing: boolean;
 }
@@ -80,6 +90,9 @@ export interface RunPlan {
 export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
   if (options.resume && options.out === undefined) {
     throw new CliError(2, "--resume needs --output DIR, the directory of the run to continue");
+  }
+  if (options.allowDataChange && !options.resume) {
+    throw new CliError(2, "--allow-data-change needs --resume (a new run has no data to change)");
   }
   const recorded = options.resume ? readRunJsonIfExists({ dir: options.out as string }) : null;
   const previous = recorded === null ? null : runTrainingInput(recorded);
@@ -136,13 +149,19 @@ export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
     out,
     modelName,
     config,
-    data: planData(options, out, previous),
+    data: planData(options, out, previous, recorded),
     resume: options.resume === true,
+    allowDataChange: options.allowDataChange === true,
     continuing: previous !== null,
   };
 }
 
-function planData(options: CliOptions, out: string, previous: RunTrainingInput | null): DataPlan {
+function planData(
+  options: CliOptions,
+  out: string,
+  previous: RunTrainingInput | null,
+  recorded: RunJson | null,
+): DataPlan {
   if (options.data !== undefined) {
     const prefix = options.data.replace(/\.(bin|idx)$/, "");
     const missing = [".bin", ".idx"].filter((ext) => !existsSync(`${prefix}${ext}`));
@@ -165,6 +184,7 @@ function planData(options: CliOptions, out: string, previous: RunTrainingInput |
       inputs: options.input,
       outputPrefix: join(out, "data", name || "corpus"),
       bundled: false,
+      ...(options.resume && recorded !== null ? { resuming: recorded } : {}),
     };
   }
   if (previous !== null) {

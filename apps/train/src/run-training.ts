@@ -2,7 +2,7 @@
 import { completeCheckpointSteps, readMetrics } from "@pythia/core/run";
 import type { HubUploader } from "@pythia/hub";
 import { parameterCount } from "@pythia/model";
-import { train, type TrainConfig, type TrainingData } from "@pythia/trainer";
+import { train, type DataSource, type TrainConfig, type TrainingData } from "@pythia/trainer";
 import { NAME } from "./name.js";
 import { plotLossCurve } from "./plot.js";
 import { createProgressDisplay, type ProgressDisplay } from "./progress.js";
@@ -17,6 +17,7 @@ export async function runTraining(
   signal: AbortSignal,
   onStep: (step: number) => void,
   uploader: HubUploader | null = null,
+  source?: DataSource,
 ): Promise<void> {
   const parameters = parameterCount(config.model).total.toLocaleString("en-US");
   const shape = `${config.steps} steps of ${config.batchSize} × ${config.seqLength} tokens (micro-batch ${config.microBatchSize})`;
@@ -35,6 +36,8 @@ export async function runTraining(
       data,
       out: plan.out,
       resume: plan.resume,
+      allowDataChange: plan.allowDataChange,
+      ...(source === undefined ? {} : { dataSource: source }),
       signal,
       onEvent: (event) => {
         if (event.type === "run-start") {
@@ -43,6 +46,26 @@ export async function runTraining(
           if (event.resumed) {
             display.log(`resumed from step${event.fromStep}`);
           }
+        } else if (event.type === "checkpoint-rejected") {
+          display.log(
+            `${NAME}: warning: ${event.dir} fails its manifest (${event.failures.map((failure) => failure.detail).join("; ")}); moved it to ${event.movedTo} and resumed from step${event.resumeFrom}`,
+          );
+        } else if (event.type === "metrics-repaired") {
+          display.log(
+            `${NAME}: warning: ${event.file}:${event.line}: removed a torn last line (${event.reason})`,
+          );
+        } else if (event.type === "data-identity-recorded") {
+          display.log(
+            `${NAME}: note: ${event.runJson} recorded no data identity (an older run); recorded that of ${event.identity.train.prefix}, which later resumes must match`,
+          );
+        } else if (event.type === "data-changed") {
+          display.log(
+            `${NAME}: warning: continuing from step${event.step} on other data (${event.changes.map((change) => change.field).join(", ")} changed; --allow-data-change, recorded in run.json dataChanges)`,
+          );
+        } else if (event.type === "validation-missing") {
+          display.log(
+            `${NAME}: step${event.step} has no validation record (the run stopped before it); validating now`,
+          );
         } else if (event.type === "step-end") {
           onStep(event.step);
         } else if (event.type === "checkpoint-written") {

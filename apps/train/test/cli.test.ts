@@ -1,6 +1,17 @@
 // pythia-train, run as users run it: a child process over the built app (tiny model, tiny corpus).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -320,5 +331,121 @@ describe("old option spellings", () => {
     // The values reached the new options: the Hub upload asks for a token before anything else.
     expect(result.stderr).toContain("error: no Hugging Face token: set HF_TOKEN");
     expect(result.status).toBe(1);
+  });
+});
+
+/** A failure whose last stderr line is the one error line (a backend line may come before it). */
+function expectErrorLine(result: ReturnType<typeof run>, code: number, text: string) {
+  expect(result.code, result.stderr).toBe(code);
+  const errors = result.stderr.split("\n").filter((line) => line.startsWith("error: "));
+  expect(errors, result.stderr).toHaveLength(1);
+  expect(result.stderr.trimEnd().split("\n").at(-1)).toBe(errors[0]);
+  expect(errors[0]).toContain(text);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("--resume pins the run's data and verifies its checkpoints", () => {
+  const root = mkdtempSync(join(tmpdir(), "pythia-train-resume-"));
+  const inputs = [join(root, "corpus-a.txt"), join(root, "corpus-b.txt")];
+  const out = join(root, "run");
+  const args = (dir: string) =>
+    tinyArgs(dir).map((arg) =>
+      arg === fixture("corpus-a.txt") ? inputs[0]! : arg === fixture("corpus-b.txt") ? inputs[1]! : arg,
+    );
+  let first: ReturnType<typeof run>;
+
+  beforeAll(() => {
+    copyFileSync(fixture("corpus-a.txt"), inputs[0]!);
+    copyFileSync(fixture("corpus-b.txt"), inputs[1]!);
+    first = run(args(out));
+  }, 60_000);
+
+  it("the original command with --resume reuses the run's tokens instead of tokenizing again", () => {
+    expect(first.code, first.stderr).toBe(0);
+    const runJson = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(runJson.dataIdentity.inputs.map((input: { path: string }) => input.path)).toEqual(inputs);
+    expect(runJson.dataIdentity.tokenizer.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const result = run([...args(out), "--resume"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("--input is what the run tokenized (same sha256)");
+    expect(result.stderr).not.toContain("pythia-train: tokenizing");
+    expect(result.stderr).not.toContain(".bin/.idx");
+    expect(result.stdout).toContain("had already finished its 6 steps");
+    // A run written before run.json recorded its data: reused as well, and its identity recorded now.
+    const older = join(root, "older");
+    cpSync(out, older, { recursive: true });
+    const json = JSON.parse(readFileSync(join(older, "run.json"), "utf8"));
+    delete json.dataIdentity;
+    writeFileSync(join(older, "run.json"), JSON.stringify(json));
+    const resumed = run([...args(older), "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(
+      `note: ${join(older, "run.json")} does not record which files the run tokenized (an older run); resuming on the data it holds, ${join(older, "data", "corpus-a_text_document")}, without tokenizing --input again`,
+    );
+    expect(resumed.stderr).toContain(
+      `note: ${join(older, "run.json")} recorded no data identity (an older run)`,
+    );
+    expect(JSON.parse(readFileSync(join(older, "run.json"), "utf8")).dataIdentity.train).toEqual({
+      ...runJson.dataIdentity.train,
+    });
+  });
+
+  it("a corrupt newest checkpoint: says which file failed, sets it aside, and retrains from the one before", () => {
+    const copy = join(root, "corrupt");
+    cpSync(out, copy, { recursive: true });
+    const file = join(copy, "step6", "model.safetensors");
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 1;
+    writeFileSync(file, bytes);
+    const result = run(["--output", copy, "--resume"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      `pythia-train: warning: ${join(copy, "step6")} fails its manifest (${file}: sha256 differs from the manifest's`,
+    );
+    expect(result.stderr).toContain(`moved it to ${join(copy, "step6.corrupt")} and resumed from step4`);
+    expect(result.stdout).toContain("from step 4 to 6");
+    expect(readFileSync(join(copy, "step6", "manifest.json"), "utf8")).toBe(
+      readFileSync(join(out, "step6", "manifest.json"), "utf8"),
+    );
+  });
+
+  it("refuses a changed --input or other --data in one line naming the field; --allow-data-change records it", () => {
+    expect(first.code, first.stderr).toBe(0);
+    const runJson = readFileSync(join(out, "run.json"), "utf8");
+    const recorded = JSON.parse(runJson).dataIdentity;
+    const tokens = readFileSync(join(out, "data", "corpus-a_text_document.bin"));
+    appendFileSync(inputs[0]!, "\nA line added after the run started.\n");
+    const changed = run([...args(out), "--resume"]);
+    expectErrorLine(
+      changed,
+      1,
+      `${join(out, "run.json")}: dataIdentity: the data differs from the run's (inputs[0].bytes was ${recorded.inputs[0].bytes}, now ${statSync(inputs[0]!).size}; inputs[0].sha256 was ${recorded.inputs[0].sha256.slice(0, 12)}…`,
+    );
+    expect(changed.stderr).toContain("pass --allow-data-change to continue on this data");
+    // Other tokens: a copy of the run's dataset whose first token is 0.
+    const other = join(root, "other_text_document");
+    copyFileSync(join(out, "data", "corpus-a_text_document.idx"), `${other}.idx`);
+    writeFileSync(`${other}.bin`, Buffer.concat([Buffer.alloc(2), tokens.subarray(2)]));
+    const otherData = run(["--output", out, "--resume", "--data", other]);
+    expectErrorLine(otherData, 1, "dataIdentity: the data differs from the run's (train.binSampleSha256 was");
+    // Nothing was tokenized over the run's data, and run.json is as it was.
+    expect(readFileSync(join(out, "data", "corpus-a_text_document.bin")).equals(tokens)).toBe(true);
+    expect(readFileSync(join(out, "run.json"), "utf8")).toBe(runJson);
+
+    const allowed = run([...args(out), "--resume", "--allow-data-change"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toContain(`wrote ${join(out, "data", "corpus-a-2_text_document")}.bin/.idx`);
+    expect(allowed.stderr).toMatch(/warning: continuing from step6 on other data \(train\.idxSha256, /);
+    expect(readFileSync(join(out, "data", "corpus-a_text_document.bin")).equals(tokens)).toBe(true);
+    const after = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    expect(after.dataChanges).toHaveLength(1);
+    expect(after.dataChanges[0]).toMatchObject({ step: 6, previous: recorded });
+    expect(after.dataIdentity.train.prefix).toBe("data/corpus-a-2_text_document");
+
+    expectErrorLine(
+      run(["--allow-data-change", "--output", join(root, "new")]),
+      2,
+      "--allow-data-change needs --resume",
+    );
   });
 });

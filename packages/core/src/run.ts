@@ -11,7 +11,14 @@
 export { RunError, type RunErrorCode } from "./run/run-errors.js";
 export {
   RUN_FORMAT,
+  DataIdentityFormatSchema,
   RunJsonFormatSchema,
+  type DataChangeFormat,
+  type DataIdentityChange,
+  type DataIdentityFormat,
+  type DataOrderFormat,
+  type DatasetIdentityFormat,
+  type FileIdentityFormat,
   type RunConfigFormat,
   type RunDataFormat,
   type RunJsonFormat,
@@ -55,6 +62,22 @@ export {
   type AssertNoCheckpointsParams,
   type CompleteCheckpointsParams,
 } from "./run/complete-checkpoints.js";
+export {
+  BIN_SAMPLE_BYTES,
+  compareDataIdentity,
+  datasetIdentity,
+  fileIdentity,
+  type DatasetIdentityParams,
+  type FileIdentityParams,
+} from "./run/data-identity.js";
+export {
+  findResumeCheckpoint,
+  setAsideCheckpoint,
+  type FindResumeCheckpointParams,
+  type RejectedCheckpoint,
+  type ResumeCheckpoint,
+  type SetAsideCheckpointParams,
+} from "./run/resume-checkpoint.js";
 export { temporaryPath } from "./files.js";
 export {
   isTemporaryName,

@@ -2,6 +2,7 @@ import {
   GPT2Dataset,
   IndexedDataset,
   indexMapBatch,
+  indexMapFilenames,
   loadOrBuildIndexMaps,
   preshuffledBatch,
   DataloaderError,
@@ -50,6 +51,32 @@ export function heldOutDocuments(documents: number, fraction: number): number {
   return fraction > 0 && documents >= 2
     ? Math.min(documents - 1, Math.max(1, Math.round(documents * fraction)))
     : 0;
+}
+
+/** The index-map cache files a run of `config` on index-map `data` reads or writes (training and validation). */
+export function indexMapCacheFiles(
+  data: Extract<TrainingData, { kind: "index-map" }>,
+  config: TrainConfig,
+  out: string,
+): string[] {
+  const common = {
+    prefix: data.prefix,
+    seqLength: config.seqLength,
+    seed: config.seed,
+    cacheDir: data.cacheDir ?? `${out}/index-maps`,
+  };
+  return [
+    indexMapFilenames({
+      ...common,
+      name: "train",
+      numSamples: requestedSamples(config.steps, config.batchSize),
+    }),
+    indexMapFilenames({
+      ...common,
+      name: "valid",
+      numSamples: config.evalBatches * config.microBatchSize + 1,
+    }),
+  ].flatMap((files) => [files.docIdx, files.sampleIdx, files.shuffleIdx]);
 }
 
 /** Opens the data for a run, checking it holds enough samples for every step. */

@@ -55,6 +55,16 @@ export function checkTrainingData(params: CheckTrainingDataParams): void {
  */
 export function openCheckedBatchSource(params: CheckTrainingDataParams & { out: string }): BatchSource {
   checkTrainingData(params);
+  return openBatchSourceLeavingNothing(params);
+}
+
+/**
+ * Opens the data for training (`openBatchSource`); if that fails and `out` did not exist before,
+ * removes what opening created there (the cached index maps).
+ */
+export function openBatchSourceLeavingNothing(
+  params: CheckTrainingDataParams & { out: string },
+): BatchSource {
   const existed = existsSync(params.out);
   try {
     return openBatchSource(params.data, params.config, params.out);

@@ -4,7 +4,20 @@ export { type TrainConfig, type TrainConfigInput, TrainConfigSchema } from "./tr
 export { TrainingError, type TrainingErrorCode } from "./training-errors.js";
 export { readTrainingCheckpoint, type TrainerState, writeTrainingCheckpoint } from "./training-checkpoint.js";
 export { type BatchSource, openBatchSource, requestedSamples, type TrainingData } from "./batch-source.js";
-export { checkTrainingData, type CheckTrainingDataParams, openCheckedBatchSource } from "./data-checks.js";
+export {
+  checkTrainingData,
+  type CheckTrainingDataParams,
+  openBatchSourceLeavingNothing,
+  openCheckedBatchSource,
+} from "./data-checks.js";
+export {
+  dataChangedError,
+  type DataChangedErrorParams,
+  type DataSource,
+  describedOrder,
+  trainingDataIdentity,
+  type TrainingDataIdentityParams,
+} from "./training-data-identity.js";
 export {
   type BatchIntervention,
   parseTrainConfig,

@@ -3,28 +3,46 @@
  * step: learning rate → batch (with interventions) → micro-batch gradients → clip → AdamW → events,
  * metrics line, checkpoint on Pythia's schedule, validation. Emits events; never prints.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { checkpointSteps, drain } from "@pythia/core";
 import {
   appendMetrics,
   assertNoCheckpoints,
   checkpointDir,
+  checkpointName,
+  compareDataIdentity,
   completeCheckpointSteps,
+  findResumeCheckpoint,
+  readMetrics,
+  readRunJsonIfExists,
   removeTemporaryFiles,
   resetMetrics,
+  RUN_JSON,
+  setAsideCheckpoint,
   truncateMetrics,
   writeRunJson,
+  type DataIdentityChange,
+  type DataIdentityFormat,
+  type ManifestFailure,
+  type RejectedCheckpoint,
   type RunDataFormat,
 } from "@pythia/core/run";
 import { computeInfo, GPTNeoXModel, parseConfig, takeWebGPUErrors } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs-core";
 import { AdamW, clipCoefficient, clipGradients } from "./adamw.js";
 import { webgpuInternals } from "./adamw-webgpu.js";
-import type { BatchSource, TrainingData } from "./batch-source.js";
-import { openCheckedBatchSource } from "./data-checks.js";
+import { indexMapCacheFiles, type BatchSource, type TrainingData } from "./batch-source.js";
+import { checkTrainingData, openBatchSourceLeavingNothing } from "./data-checks.js";
 import { learningRateAt, type LearningRateSchedule } from "./lr-schedule.js";
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from "./train-config.js";
 import { readTrainingCheckpoint, writeTrainingCheckpoint, type TrainerState } from "./training-checkpoint.js";
+import {
+  dataChangedError,
+  describedOrder,
+  trainingDataIdentity,
+  type DataSource,
+} from "./training-data-identity.js";
 import { TrainingError } from "./training-errors.js";
 
 /** Rewrites the token rows of the steps in `[fromStep, toStep)` (1-based optimizer steps) before training on them. */
@@ -42,8 +60,19 @@ export interface TrainParams {
   data: TrainingData;
   /** Run directory: run.json, metrics.jsonl, step{N}/ checkpoints. */
   out: string;
-  /** Continue from the newest complete checkpoint in `out`. @default false */
+  /**
+   * Continue from the newest checkpoint in `out` that matches its manifest's sha256 (newer damaged ones
+   * are renamed `step{N}.corrupt`, with a `checkpoint-rejected` event). Refuses data other than
+   * `run.json`'s `dataIdentity` records. @default false
+   */
   resume?: boolean;
+  /**
+   * With `resume`: continue on data other than `run.json` records; the change is recorded in its
+   * `dataChanges`. @default false
+   */
+  allowDataChange?: boolean;
+  /** What the data was tokenized from, when the caller tokenized it (recorded in `run.json`). */
+  dataSource?: DataSource;
   interventions?: readonly BatchIntervention[];
   /** Stops between steps (the newest checkpoint stays the resume point). */
   signal?: AbortSignal;
@@ -70,7 +99,24 @@ export type TrainEvent =
       elapsedMs: number;
     }
   | { type: "checkpoint-written"; step: number; dir: string; bytes: number; ms: number }
-  | { type: "eval-end"; step: number; loss: number; perplexity: number };
+  | { type: "eval-end"; step: number; loss: number; perplexity: number }
+  /** Resume: a newer checkpoint failed verification and was renamed `movedTo`; training continues from `resumeFrom`. */
+  | {
+      type: "checkpoint-rejected";
+      step: number;
+      dir: string;
+      failures: ManifestFailure[];
+      movedTo: string;
+      resumeFrom: number;
+    }
+  /** Resume: a torn last line of `metrics.jsonl` (the run stopped while writing it) was removed. */
+  | { type: "metrics-repaired"; file: string; line: number; reason: string }
+  /** Resume: `run.json` recorded no data identity (an older run); the current data's was recorded. */
+  | { type: "data-identity-recorded"; runJson: string; identity: DataIdentityFormat }
+  /** Resume with `allowDataChange`: the data differs from what the run trained on until `step`. */
+  | { type: "data-changed"; step: number; changes: DataIdentityChange[] }
+  /** Resume: checkpoint `step` had no validation record (the run stopped before it); it runs now. */
+  | { type: "validation-missing"; step: number };
 
 /** What a finished run returns. */
 export interface TrainSummary {
@@ -113,35 +159,92 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
       logSpacedUpTo: config.logSpacedUpTo,
     }),
   );
-  // Open (and check) the data before writing anything into the run directory.
-  const source: BatchSource = openCheckedBatchSource({ data: params.data, config, out });
-  mkdirSync(out, { recursive: true });
-  removeTemporaryFiles({ dir: out });
+  // Everything below up to "Nothing has been changed" only reads: a refusal leaves the run as it was.
+  checkTrainingData({ data: params.data, config });
+  const recorded = params.resume ? readRunJsonIfExists({ dir: out }) : null;
+  let identity = await trainingDataIdentity({ data: params.data, config, source: params.dataSource });
+  const resumePoint = params.resume ? await findResumeCheckpoint({ dir: out }) : null;
+  const continuing = resumePoint !== null && (resumePoint.step !== null || resumePoint.rejected.length > 0);
+  let changes: DataIdentityChange[] = [];
+  if (continuing && recorded?.dataIdentity != null) {
+    changes = compareDataIdentity(recorded.dataIdentity, identity);
+    if (changes.length > 0 && !params.allowDataChange) {
+      throw dataChangedError({ out, recorded: recorded.dataIdentity, changes });
+    }
+    if (changes.length === 0 && params.dataSource === undefined) {
+      // The same tokens: keep what they were tokenized from.
+      const { tokenizer, inputs } = recorded.dataIdentity;
+      identity = {
+        ...identity,
+        ...(tokenizer === undefined ? {} : { tokenizer }),
+        ...(inputs === undefined ? {} : { inputs }),
+      };
+    }
+  }
+  if (resumePoint !== null && resumePoint.step === null && resumePoint.rejected.length > 0) {
+    throw new TrainingError(
+      "CHECKPOINT",
+      `${out}: no checkpoint matches its manifest (${resumePoint.rejected.map(describeRejected).join("; ")}); nothing to resume from: restore a checkpoint from a copy (e.g. the Hub) or start again in a new output directory`,
+    );
+  }
+  const resumeFrom = resumePoint?.step ?? undefined;
   const optimizer = new AdamW({
     beta1: config.beta1,
     beta2: config.beta2,
     eps: config.eps,
     weightDecay: config.weightDecay,
   });
-  let model: GPTNeoXModel;
+  let model: GPTNeoXModel | undefined;
+  let source: BatchSource | undefined;
   let startStep = 0;
-  const resumeFrom = params.resume ? (await completeCheckpointSteps({ dir: out })).at(-1) : undefined;
+  const notes: TrainEvent[] = [];
   try {
     if (resumeFrom !== undefined) {
-      const restored = await readTrainingCheckpoint({
-        dir: checkpointDir(out, resumeFrom),
-        optimizer,
-      });
-      checkSameRun(restored.state.config, config, out);
+      const restored = await readTrainingCheckpoint({ dir: checkpointDir(out, resumeFrom), optimizer });
       model = restored.model;
+      checkSameRun(restored.state.config, config, out);
       startStep = restored.state.step;
-      truncateMetrics({ dir: out, step: startStep });
     } else {
       model = GPTNeoXModel.initialize({ config: config.model, seed: config.seed });
+    }
+    if (changes.length > 0 && params.data.kind === "index-map") {
+      // Index maps cached in the run for the old data under the same name would pass their shape checks.
+      for (const file of indexMapCacheFiles(params.data, config, out)) {
+        if (!relative(resolve(out), resolve(file)).startsWith("..")) {
+          rmSync(file, { force: true });
+        }
+      }
+    }
+    // Open the data before writing anything into the run directory (a failed start leaves none).
+    source = openBatchSourceLeavingNothing({ data: params.data, config, out });
+    // Nothing but the index-map cache has been changed so far.
+    mkdirSync(out, { recursive: true });
+    removeTemporaryFiles({ dir: out });
+    if (resumeFrom !== undefined) {
+      // Set damaged newer checkpoints aside; drop the metrics after the resume point.
+      for (const rejected of resumePoint?.rejected ?? []) {
+        const movedTo = setAsideCheckpoint({ dir: out, step: rejected.step });
+        notes.push({ type: "checkpoint-rejected", ...rejected, movedTo, resumeFrom: startStep });
+      }
+      for (const warning of truncateMetrics({ dir: out, step: startStep })) {
+        notes.push({
+          type: "metrics-repaired",
+          file: warning.file,
+          line: warning.line,
+          reason: warning.reason,
+        });
+      }
+      if (recorded?.dataIdentity == null) {
+        notes.push({ type: "data-identity-recorded", runJson: join(out, RUN_JSON), identity });
+      } else if (changes.length > 0) {
+        notes.push({ type: "data-changed", step: startStep, changes });
+      }
+    } else {
       resetMetrics(out);
     }
   } catch (error) {
-    source.close();
+    source?.close();
+    model?.dispose();
     optimizer.dispose();
     throw error;
   }
@@ -150,13 +253,23 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
   let finalLoss: number | null = null;
   let validationLoss: number | null = null;
   try {
+    identity = { ...identity, order: { ...identity.order, ...describedOrder(source.describe()) } };
+    const dataChanges = [
+      ...(recorded?.dataChanges ?? []),
+      ...(changes.length > 0 && recorded?.dataIdentity != null
+        ? [{ step: startStep, changes, previous: recorded.dataIdentity }]
+        : []),
+    ];
     writeRunJson({
       dir: out,
       config,
       data: source.describe(),
       compute: computeInfo(),
       versions: { tfjs: tf.version_core },
+      dataIdentity: identity,
+      dataChanges,
     });
+    yield* notes;
     yield {
       type: "run-start",
       fromStep: startStep,
@@ -165,6 +278,26 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
       checkpointSteps: [...saveAt],
       data: source.describe(),
     };
+    if (resumeFrom !== undefined && startStep > 0 && isValidationStep(startStep, config)) {
+      // A run stopped between writing step{N}/ and recording its validation: run it now.
+      const recordedEval = readMetrics({ dir: out }).some(
+        (record) => record.type === "eval" && record.step === startStep,
+      );
+      if (!recordedEval) {
+        const evaluation = await evaluate(model, source, config);
+        if (evaluation !== null) {
+          validationLoss = evaluation;
+          yield { type: "validation-missing", step: startStep };
+          appendMetrics(out, {
+            type: "eval",
+            step: startStep,
+            loss: evaluation,
+            perplexity: Math.exp(evaluation),
+          });
+          yield { type: "eval-end", step: startStep, loss: evaluation, perplexity: Math.exp(evaluation) };
+        }
+      }
+    }
     const save = async function* (step: number, lr: number): AsyncGenerator<TrainEvent> {
       const started = performance.now();
       const state: TrainerState = {
@@ -300,8 +433,7 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
       if (saveAt.has(step + 1)) {
         yield* save(step + 1, lr);
       }
-      const last = step + 1 === config.steps;
-      if (last || (config.evalEvery > 0 && (step + 1) % config.evalEvery === 0)) {
+      if (isValidationStep(step + 1, config)) {
         const evaluation = await evaluate(model, source, config);
         if (evaluation !== null) {
           validationLoss = evaluation;
@@ -348,6 +480,16 @@ async function evaluate(
     tf.dispose([ids, loss, tokenLosses]);
   }
   return sum / config.evalBatches;
+}
+
+/** Steps after which the run validates: every `evalEvery` steps and the last. */
+function isValidationStep(step: number, config: TrainConfig): boolean {
+  return step === config.steps || (config.evalEvery > 0 && step % config.evalEvery === 0);
+}
+
+/** `step8 (model.safetensors: sha256 differs from the manifest's …)`. */
+function describeRejected(rejected: RejectedCheckpoint): string {
+  return `${checkpointName(rejected.step)}: ${rejected.failures.map((failure) => `${failure.file} ${failure.problem === "sha256" ? "sha256 differs" : failure.problem}`).join(", ")}`;
 }
 
 /** A resumed run must be the same run: same architecture, batch shape, schedule and seed. */

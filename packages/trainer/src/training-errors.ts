@@ -3,7 +3,16 @@ import { hasMarker, PythiaError } from "@pythia/core";
 const MARKER = Symbol.for("@pythia/trainer.error");
 
 /** Stable codes of `TrainingError`. */
-export type TrainingErrorCode = "CONFIG" | "DATA" | "CHECKPOINT" | "DIVERGED" | "ABORTED" | "IO" | "GPU";
+export type TrainingErrorCode =
+  | "CONFIG"
+  | "DATA"
+  /** `resume` on data other than `run.json` records (without `allowDataChange`). */
+  | "DATA_CHANGED"
+  | "CHECKPOINT"
+  | "DIVERGED"
+  | "ABORTED"
+  | "IO"
+  | "GPU";
 
 /** Everything `@pythia/trainer` throws; the message names the step, file or field and the fix. */
 export class TrainingError extends PythiaError<TrainingErrorCode> {

@@ -2,6 +2,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   symlinkSync,
   truncateSync,
@@ -15,10 +16,12 @@ import {
   checkpointDir,
   checkpointName,
   completeCheckpointSteps,
+  findResumeCheckpoint,
   isTemporaryName,
   parseCheckpointName,
   readManifest,
   removeTemporaryFiles,
+  setAsideCheckpoint,
   temporaryPath,
   verifyCheckpoint,
   writeManifest,
@@ -142,5 +145,49 @@ describe("complete checkpoints and temporary names", () => {
     expect(readdirSync(linked)).toEqual(["pile.bin.tmp-7-00ff00ff"]);
     expect(readdirSync(join(run, "index-maps"))).toEqual(["x_doc_idx.npy"]);
     expect(await completeCheckpointSteps({ dir: run })).toEqual([0, 4, 8]);
+  });
+});
+
+describe("the checkpoint a resume continues from", () => {
+  it("is the newest that matches its manifest's sha256; damaged newer ones are listed and set aside", async () => {
+    const run = mkdtempSync(join(tmpdir(), "pythia-resume-"));
+    expect(await findResumeCheckpoint({ dir: run })).toEqual({ step: null, rejected: [] });
+    for (const step of [0, 4, 8, 12]) {
+      await checkpoint(run, step);
+    }
+    expect(await findResumeCheckpoint({ dir: run })).toEqual({ step: 12, rejected: [] });
+    writeFileSync(join(run, "step12", "model.safetensors"), "weights of step 13"); // a flipped byte
+    rmSync(join(run, "step8", "config.json"));
+    const found = await findResumeCheckpoint({ dir: run });
+    expect(found.step).toBe(4);
+    expect(
+      found.rejected.map((rejected) => [
+        rejected.step,
+        rejected.dir,
+        ...rejected.failures.map((f) => [f.file, f.problem]),
+      ]),
+    ).toEqual([
+      [12, join(run, "step12"), ["model.safetensors", "sha256"]],
+      [8, join(run, "step8"), ["config.json", "missing"]],
+    ]);
+    // A manifest copied from another step is not this checkpoint's.
+    writeFileSync(join(run, "step4", "manifest.json"), readFileSync(join(run, "step0", "manifest.json")));
+    writeFileSync(join(run, "step4", "model.safetensors"), "weights of step 0");
+    expect((await findResumeCheckpoint({ dir: run })).step).toBe(0);
+
+    expect(setAsideCheckpoint({ dir: run, step: 12 })).toBe(join(run, "step12.corrupt"));
+    await checkpoint(run, 12);
+    writeFileSync(join(run, "step12", "model.safetensors"), "weights of step 13");
+    expect(setAsideCheckpoint({ dir: run, step: 12 })).toBe(join(run, "step12.corrupt-2"));
+    expect(readdirSync(run).sort()).toEqual([
+      "step0",
+      "step12.corrupt",
+      "step12.corrupt-2",
+      "step4",
+      "step8",
+    ]);
+    // Nothing treats a set-aside folder as a checkpoint or as a temporary one.
+    expect(removeTemporaryFiles({ dir: run })).toEqual([]);
+    expect(await completeCheckpointSteps({ dir: run })).toEqual([0]); // step4 names step 0, step8 lacks a file
   });
 });

@@ -45,7 +45,9 @@ describe("metrics.jsonl", () => {
       },
     ]);
     // On resume the torn line goes, and so do records after the checkpoint.
-    truncateMetrics({ dir, step: 1 });
+    expect(truncateMetrics({ dir, step: 1 })).toEqual([
+      expect.objectContaining({ type: "metrics-line-skipped", line: 3 }),
+    ]);
     expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toBe(`${JSON.stringify(train(1))}\n`);
 
     writeFileSync(

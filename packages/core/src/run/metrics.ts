@@ -104,15 +104,24 @@ export function resetMetrics(dir: string): void {
 
 /**
  * Keeps the records up to and including `step` (on resume: later ones will be logged again),
- * rewriting the file atomically; a torn last line is dropped.
+ * rewriting the file atomically; a torn last line is dropped (repaired), and reported to `onWarning`
+ * and in the returned list, so the writer that resumes never appends after a torn line.
  */
-export function truncateMetrics(params: ReadMetricsParams & { step: number }): void {
+export function truncateMetrics(params: ReadMetricsParams & { step: number }): MetricsWarning[] {
   if (!existsSync(join(params.dir, METRICS_JSONL))) {
-    return;
+    return [];
   }
-  const kept = readMetrics(params).filter((record) => record.step <= params.step);
+  const warnings: MetricsWarning[] = [];
+  const kept = readMetrics({
+    dir: params.dir,
+    onWarning: (warning) => {
+      warnings.push(warning);
+      params.onWarning?.(warning);
+    },
+  }).filter((record) => record.step <= params.step);
   writeFileAtomic(
     join(params.dir, METRICS_JSONL),
     kept.map((record) => `${JSON.stringify(record)}\n`).join(""),
   );
+  return warnings;
 }

@@ -5,6 +5,8 @@ import { RunError } from "./run-errors.js";
 import {
   RUN_FORMAT,
   RunJsonFormatSchema,
+  type DataChangeFormat,
+  type DataIdentityFormat,
   type RunConfigFormat,
   type RunDataFormat,
   type RunJsonFormat,
@@ -28,6 +30,10 @@ export interface RunJson<Config extends RunConfigFormat = RunConfigFormat> {
   compute: Record<string, unknown> | null;
   /** Library versions (`tfjs`). */
   versions: Record<string, string>;
+  /** The data's identity (paths absolute), or `null` for a run written before it was recorded. */
+  dataIdentity: DataIdentityFormat | null;
+  /** Resumes that continued on other data, oldest first (paths absolute). */
+  dataChanges: DataChangeFormat[];
   /** `run.json` as stored (paths as written), for showing it (e.g. in a model card). */
   stored: RunJsonFormat;
 }
@@ -43,6 +49,10 @@ export interface WriteRunJsonParams {
   /** `computeInfo()` of `@pythia/model` (`null` before `initCompute`). */
   compute?: object | null;
   versions?: Record<string, string>;
+  /** The data's identity (`datasetIdentity` and the order); paths absolute or relative to `cwd`. */
+  dataIdentity?: DataIdentityFormat;
+  /** Resumes that continued on other data, oldest first. */
+  dataChanges?: readonly DataChangeFormat[];
   /** What relative paths in `data` are relative to. @default process.cwd() */
   cwd?: string;
 }
@@ -58,6 +68,17 @@ export function writeRunJson(params: WriteRunJsonParams): RunJsonFormat {
     data,
     ...(params.compute === undefined ? {} : { compute: params.compute as Record<string, unknown> | null }),
     versions: params.versions ?? {},
+    ...(params.dataIdentity === undefined
+      ? {}
+      : { dataIdentity: mapIdentityPaths(params.dataIdentity, store) }),
+    ...(params.dataChanges === undefined || params.dataChanges.length === 0
+      ? {}
+      : {
+          dataChanges: params.dataChanges.map((change) => ({
+            ...change,
+            previous: mapIdentityPaths(change.previous, store),
+          })),
+        }),
   };
   writeFileAtomic(join(dir, RUN_JSON), `${JSON.stringify(json, null, 2)}\n`);
   return json;
@@ -114,6 +135,16 @@ export function readRunJsonIfExists(params: ReadRunJsonParams): RunJson | null {
     data,
     compute: json.compute ?? null,
     versions: json.versions ?? {},
+    dataIdentity:
+      json.dataIdentity === undefined
+        ? null
+        : mapIdentityPaths(json.dataIdentity, (stored) => resolveStoredPath({ runDir: dir, stored, legacy })),
+    dataChanges: (json.dataChanges ?? []).map((change) => ({
+      ...change,
+      previous: mapIdentityPaths(change.previous, (stored) =>
+        resolveStoredPath({ runDir: dir, stored, legacy }),
+      ),
+    })),
     stored: json,
   };
 }
@@ -156,5 +187,22 @@ function mapDataPaths(data: RunDataFormat, map: (path: string, suffix: string) =
             shuffleIdx: map(data.indexMaps.shuffleIdx, ""),
           },
         }),
+  };
+}
+
+/** `identity` with every path mapped. */
+function mapIdentityPaths(identity: DataIdentityFormat, map: (path: string) => string): DataIdentityFormat {
+  return {
+    ...identity,
+    train: { ...identity.train, prefix: map(identity.train.prefix) },
+    ...(identity.validation === undefined
+      ? {}
+      : { validation: { ...identity.validation, prefix: map(identity.validation.prefix) } }),
+    ...(identity.tokenizer === undefined
+      ? {}
+      : { tokenizer: { ...identity.tokenizer, path: map(identity.tokenizer.path) } }),
+    ...(identity.inputs === undefined
+      ? {}
+      : { inputs: identity.inputs.map((input) => ({ ...input, path: map(input.path) })) }),
   };
 }
