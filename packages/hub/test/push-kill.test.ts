@@ -99,7 +99,9 @@ function normalized(repo: string): unknown {
       snapshot.get(entry.revision)?.commit,
     );
   }
-  out["revisions.json"] = manifest.revisions.map(({ commit: _commit, ...rest }) => rest);
+  out["revisions.json"] = manifest.revisions.map((entry) =>
+    Object.fromEntries(Object.entries(entry).filter(([key]) => key !== "commit")),
+  );
   out["README.md"] = fake
     .read(repo, "main", "README.md")
     .toString()
