@@ -22,10 +22,12 @@ export interface LocalCheckpoint {
 
 /**
  * Reads a checkpoint directory written by `@pythia/trainer`. Every file of its manifest must exist with
- * the listed size; `verify: true` also recomputes every sha256. Throws `HubSyncError("CHECKPOINT")`.
+ * the listed size and (unless `verify: false`) sha256, recomputed in one streaming pass per file.
+ * Throws `HubSyncError("CHECKPOINT")` naming every file that fails.
  */
 export async function readLocalCheckpoint(params: {
   dir: string;
+  /** Recompute every file's sha256; `false` checks sizes only. @default true */
   verify?: boolean;
 }): Promise<LocalCheckpoint> {
   const { dir } = params;
@@ -47,11 +49,11 @@ export async function readLocalCheckpoint(params: {
       `${manifestPath} says step ${manifest.step} but the directory is ${basename(dir)}`,
     );
   }
-  const check = await verifyCheckpoint({ dir, hashes: params.verify ?? false });
+  const check = await verifyCheckpoint({ dir, hashes: params.verify ?? true });
   if (!check.ok) {
     throw new HubSyncError(
       "CHECKPOINT",
-      `${check.failures.map((failure) => failure.detail).join("; ")}; the checkpoint is damaged`,
+      `${check.failures.map((failure) => failure.detail).join("; ")}; ${basename(dir)} is damaged, so nothing of it is uploaded: restore ${check.failures.length === 1 ? "that file" : "those files"} from a copy, or delete ${dir} and write it again (resume training from an earlier step)`,
     );
   }
   const files: LocalCheckpointFile[] = Object.entries(manifest.files).map(([path, entry]) => ({

@@ -4,7 +4,7 @@ import pLimit from "p-limit";
 import { eventChannel } from "./event-channel.js";
 import { hubError } from "./hub-client.js";
 import { HubSyncError } from "./hub-errors.js";
-import { listCheckpointDirs, readLocalCheckpoint } from "./local-checkpoint.js";
+import { listCheckpointDirs, readLocalCheckpoint, type LocalCheckpoint } from "./local-checkpoint.js";
 import { PushSession } from "./push-session.js";
 import type { PushEvent, PushOptions, PushSummary, RevisionPushResult } from "./push-types.js";
 
@@ -35,16 +35,20 @@ export interface PushRunParams extends PushOptions {
 }
 
 /**
- * Pushes every complete checkpoint of a run, `concurrency` revisions at a time, each to its `step{N}`
- * branch, verified; then the model card, `revisions.json` and the final checkpoint to `main`.
+ * Verifies every checkpoint of a run against its manifest (sha256), then pushes them, `concurrency`
+ * revisions at a time, each to its `step{N}` branch, verified; then the model card, `revisions.json`
+ * and the final checkpoint to `main`. A damaged checkpoint stops the push before anything is uploaded.
  * Re-running skips verified revisions and finishes interrupted ones.
  */
 export function pushRunIter(params: PushRunParams): AsyncGenerator<PushEvent, PushSummary> {
   return eventChannel(async (emit) => {
     const run = runCardInfo(params.dir);
-    const checkpoints = await Promise.all(
-      listCheckpointDirs(params.dir).map((dir) => readLocalCheckpoint({ dir })),
-    );
+    // Every checkpoint is verified (sha256 against its manifest, one file at a time) before anything
+    // is uploaded, so a damaged one stops the push before the repository is touched.
+    const checkpoints: LocalCheckpoint[] = [];
+    for (const dir of listCheckpointDirs(params.dir)) {
+      checkpoints.push(await readLocalCheckpoint({ dir }));
+    }
     if (checkpoints.length === 0) {
       throw new HubSyncError(
         "INPUT",

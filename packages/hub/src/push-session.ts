@@ -13,7 +13,7 @@ import {
   type ResolvedConnection,
 } from "./hub-client.js";
 import { HubSyncError } from "./hub-errors.js";
-import type { LocalCheckpoint } from "./local-checkpoint.js";
+import { readLocalCheckpoint, type LocalCheckpoint } from "./local-checkpoint.js";
 import { modelCard } from "./model-card.js";
 import type { PushEvent, PushOptions, PushSummary, RevisionPushResult } from "./push-types.js";
 import { checkRevision, type ExpectedFile, type RevisionCheck } from "./revision-check.js";
@@ -152,9 +152,11 @@ export class PushSession {
         break;
       }
       if (attempt >= 1) {
+        // A local file that changed since it was verified is the checkpoint's fault, not the Hub's.
+        await readLocalCheckpoint({ dir: checkpoint.dir });
         throw new HubSyncError(
           "VERIFY",
-          `${this.hub.repo}@${revision} does not match ${join(checkpoint.dir, MANIFEST_JSON)} after upload: ${describeCheck(check)}; run push again to repair it`,
+          `${this.hub.repo}@${revision} does not match ${join(checkpoint.dir, MANIFEST_JSON)} after two uploads of files that do: ${describeCheck(check)}; the Hub stored other bytes: check the Hub's status, then push again (verified revisions are skipped)`,
         );
       }
     }

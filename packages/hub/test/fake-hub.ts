@@ -109,6 +109,39 @@ export class FakeHub {
     this.failing = predicate;
   }
 
+  /** Called with each request as it arrives, before it is answered (e.g. to kill a client there). */
+  onRequest: ((request: FakeRequest) => void) | null = null;
+
+  /** Every branch of a repository: its head commit and its files (path → size, git oid, LFS sha256). */
+  snapshot(
+    repo: string,
+  ): Map<string, { commit: string; files: Map<string, { size: number; oid: string; lfs: string | null }> }> {
+    const out = new Map<
+      string,
+      { commit: string; files: Map<string, { size: number; oid: string; lfs: string | null }> }
+    >();
+    const stored = this.repos.get(repo);
+    for (const [branch, id] of [...(stored?.branches ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const commit = stored?.commits.get(id) as FakeCommit;
+      const files = new Map(
+        [...commit.files]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([path, file]) => [path, { size: file.size, oid: file.oid, lfs: file.lfs?.oid ?? null }]),
+      );
+      out.set(branch, { commit: id, files });
+    }
+    return out;
+  }
+
+  /** The bytes of a file at a branch's head. */
+  read(repo: string, branch: string, path: string): Buffer {
+    const file = this.resolve(this.repo(repo), branch).files.get(path);
+    if (file === undefined) {
+      throw new Error(`${repo}@${branch}: no ${path}`);
+    }
+    return this.object(file.object);
+  }
+
   /** Branch names of a repository. */
   branches(repo: string): string[] {
     return [...(this.repos.get(repo)?.branches.keys() ?? [])].sort();
@@ -202,6 +235,7 @@ export class FakeHub {
       count: this.requests.length + 1,
     };
     this.requests.push(request);
+    this.onRequest?.(request);
     const injected = this.failing?.(request) ?? null;
     if (injected !== null) {
       await this.body(req);

@@ -1,5 +1,5 @@
 // Push, resume, pull and verify against a loopback Hub (test/fake-hub.ts) through the real @huggingface/hub client.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -200,6 +200,40 @@ describe("push", () => {
     }).catch((e: unknown) => e);
     expect(HubSyncError.isInstance(badToken) && badToken.code).toBe("TOKEN");
     expect((badToken as Error).message).not.toContain("hf_wrong");
+  });
+  it("refuses a bit-flipped checkpoint before uploading anything of it, naming the file", async () => {
+    const run = await fakeRun();
+    const weights = join(run, "step1", "model.safetensors");
+    const bytes = readFileSync(weights);
+    bytes[1234] = (bytes[1234] as number) ^ 0x01; // same size: only the sha256 tells
+    writeFileSync(weights, bytes);
+    const repo = repoName();
+    const seen = fake.requests.length;
+    const error = await pushRun({ ...connection(repo), dir: run }).catch((e: unknown) => e);
+    expect(HubSyncError.isInstance(error) && error.code).toBe("CHECKPOINT");
+    const message = (error as Error).message;
+    expect(message).toMatch(
+      /step1\/model\.safetensors: sha256 differs from the manifest's [0-9a-f]{64}; step1 is damaged, so nothing of it is uploaded: restore that file from a copy, or delete .*step1 and write it again \(resume training from an earlier step\)$/,
+    );
+    expect(message).not.toContain("\n");
+    expect(message).not.toMatch(/push again/);
+    // Nothing reached the Hub: not even the repository was created.
+    expect(
+      fake.requests.slice(seen).filter((request) => request.path.includes(repo.split("/")[1] as string)),
+    ).toEqual([]);
+    expect(fake.branches(repo)).toEqual([]);
+
+    const single = await pushCheckpoint({ ...connection(repo), dir: join(run, "step1") }).catch(
+      (e: unknown) => e,
+    );
+    expect(HubSyncError.isInstance(single) && single.code).toBe("CHECKPOINT");
+    expect(fake.branches(repo)).toEqual([]);
+
+    const uploader = new HubUploader({ ...connection(repo) });
+    uploader.enqueue(join(run, "step1"));
+    const drained = await uploader.drain().catch((e: unknown) => e);
+    expect((drained as Error).message).toMatch(/step1\/model\.safetensors: sha256 differs/);
+    expect(fake.branches(repo)).not.toContain("step1");
   });
 });
 

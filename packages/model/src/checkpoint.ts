@@ -4,6 +4,8 @@ import { basename, dirname, join } from "node:path";
 import { renameDurable } from "@pythia/core";
 import { bundledTokenizerPath } from "@pythia/tokenizer/node";
 import { fromHfConfig, toHfConfig } from "./config-convert.js";
+import { checkWeightHeaders, isParameterToRead } from "./check-weight-headers.js";
+import { manifestFileCheck } from "./manifest-file-check.js";
 import { ModelError } from "./model-errors.js";
 import { GPTNeoXModel } from "./model.js";
 import { writeSafetensors, writeShardedSafetensors } from "./safetensors.js";
@@ -18,13 +20,22 @@ export interface LoadCheckpointParams {
   dir: string;
   /** Create trainable variables. @default true */
   trainable?: boolean;
+  /**
+   * When `dir` holds a `manifest.json` (a `@pythia/trainer` checkpoint), check the size and sha256 of
+   * every file read against it before reading it (one streaming pass). `false` skips the check.
+   * @default true
+   */
+  verify?: boolean;
 }
 
 /**
  * Loads a `GPTNeoXForCausalLM` checkpoint directory (a local HF snapshot such as
  * `~/.cache/huggingface/hub/models--EleutherAI--pythia-70m/snapshots/<sha>` or one we saved).
+ * Files listed in a `manifest.json` are verified first (see `verify`); tensor names, shapes and
+ * dtypes are checked against `config.json` from the file headers, before any tensor data is read.
  * F16/BF16 weights are converted to float32.
- * @throws ModelError naming the directory and the file for a missing or malformed config or weights.
+ * @throws ModelError naming the directory and the file for a missing or malformed config or weights,
+ * and (`CHECKPOINT_CORRUPT`) for a file that does not match the manifest.
  */
 export async function loadCheckpoint(params: LoadCheckpointParams): Promise<GPTNeoXModel> {
   const configPath = join(params.dir, "config.json");
@@ -34,6 +45,8 @@ export async function loadCheckpoint(params: LoadCheckpointParams): Promise<GPTN
       `${params.dir}: no config.json; a checkpoint directory holds config.json and model.safetensors (as saved by transformers' save_pretrained)`,
     );
   }
+  const verifyFile = (params.verify ?? true) ? manifestFileCheck(params.dir) : null;
+  await verifyFile?.(configPath);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(configPath, "utf8"));
@@ -41,7 +54,11 @@ export async function loadCheckpoint(params: LoadCheckpointParams): Promise<GPTN
     throw new ModelError("CONFIG_FORMAT", `${configPath}: not valid JSON (${(error as Error).message})`);
   }
   const config = fromHfConfig(json, configPath);
-  const { tensors } = await loadWeightTensors(params.dir);
+  const { tensors } = await loadWeightTensors(params.dir, {
+    names: (name) => isParameterToRead(config, name),
+    checkTensors: (described) => checkWeightHeaders({ config, tensors: described, source: params.dir }),
+    ...(verifyFile === null ? {} : { beforeRead: verifyFile }),
+  });
   return GPTNeoXModel.fromTensors({
     config,
     tensors,

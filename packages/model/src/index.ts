@@ -44,3 +44,9 @@ export * from "./weight-files.js";
 export * from "./neox-checkpoint-layout.js";
 export * from "./import-neox.js";
 export * from "./export-neox.js";
+export {
+  checkWeightHeaders,
+  isParameterToRead,
+  type CheckWeightHeadersParams,
+} from "./check-weight-headers.js";
+export { manifestFileCheck } from "./manifest-file-check.js";

@@ -5,7 +5,14 @@ const SAFETENSORS_MARKER = Symbol.for("@pythia/model.safetensors-error");
 
 /** Stable machine-readable error codes thrown by `@pythia/model`. */
 export type ModelErrorCode =
-  "SAFETENSORS_FORMAT" | "CHECKPOINT_FORMAT" | "CONFIG_FORMAT" | "MODEL_INPUT" | "BACKEND" | "IO";
+  | "SAFETENSORS_FORMAT"
+  | "CHECKPOINT_FORMAT"
+  /** A file of a checkpoint does not match the size or sha256 its `manifest.json` lists. */
+  | "CHECKPOINT_CORRUPT"
+  | "CONFIG_FORMAT"
+  | "MODEL_INPUT"
+  | "BACKEND"
+  | "IO";
 
 /** Base class of every error this package throws; `isInstance` works across duplicate installs. */
 export class ModelError extends PythiaError<ModelErrorCode> {

@@ -116,8 +116,8 @@ export function chunkBytesOf(options: ReadSafetensorsOptions): number {
 }
 
 /**
- * Reads a safetensors file: the header first, then only the selected tensors' byte ranges, with
- * positional reads (so files of any size work). Floats are decoded to `Float32Array` unless
+ * Reads a safetensors file: the header first (passed to `checkTensors`), then only the selected
+ * tensors' byte ranges, with positional reads (so files of any size work). Floats are decoded to `Float32Array` unless
  * `toFloat32` is false.
  *
  * @example
@@ -132,6 +132,7 @@ export async function readSafetensors(
   const handle = await openForReading(path);
   try {
     const header = await readHeader(handle, path, chunkBytes);
+    options.checkTensors?.(header.tensors);
     const tensors = await readTensors(handle, header, {
       file: path,
       names: options.names ?? (() => true),

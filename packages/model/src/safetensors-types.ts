@@ -91,6 +91,27 @@ export interface ReadSafetensorsOptions {
   toFloat32?: boolean;
   /** Largest single read in bytes (default 1 GiB); bigger tensors are read in pieces. */
   readChunkBytes?: number;
+  /**
+   * Called with every tensor's name, dtype and shape (of all the files of a checkpoint, merged) once
+   * the headers are read and before any tensor data is read or allocated; throw to refuse them.
+   */
+  checkTensors?: (tensors: ReadonlyMap<string, TensorDescription>) => void;
+}
+
+/** A tensor as a header (or a pickle) describes it, before any of its data is read. */
+export interface TensorDescription {
+  /** Stored dtype, in safetensors spelling (`F32`, `BF16`, `I64`, …). */
+  dtype: string;
+  shape: readonly number[];
+}
+
+/** Options of {@link loadCheckpointTensors} and `loadWeightTensors`. */
+export interface LoadCheckpointTensorsOptions extends ReadSafetensorsOptions {
+  /**
+   * Called with each file's path (index files included) before it is first opened, e.g. to check its
+   * sha256 against a manifest; throw to refuse it.
+   */
+  beforeRead?: (path: string) => Promise<void>;
 }
 
 /** What {@link readSafetensors} returns. */

@@ -22,11 +22,12 @@ import {
 } from "./safetensors-internals.js";
 import {
   type CheckpointTensors,
-  type ReadSafetensorsOptions,
+  type LoadCheckpointTensorsOptions,
   SAFETENSORS_INDEX_FILE,
   SAFETENSORS_SINGLE_FILE,
   type SafetensorsHeader,
   type SafetensorsInput,
+  type SafetensorsTensorInfo,
   type SerializeSafetensorsOptions,
   type ShardedIndex,
   type TensorEntry,
@@ -270,17 +271,22 @@ async function missingCheckpointError(dir: string): Promise<SafetensorsError> {
 
 /**
  * Loads a Hugging Face checkpoint folder: `model.safetensors` if present (transformers' precedence),
- * else every shard of `model.safetensors.index.json`, merged. Throws `SafetensorsError` with code
+ * else every shard of `model.safetensors.index.json`, merged. Every header is read (and passed to
+ * `checkTensors`) before any tensor data; `beforeRead` sees each file before it is opened. Throws `SafetensorsError` with code
  * `CHECKPOINT_FORMAT` when there is neither, when a tensor is in two shards, or when the index puts
  * a tensor in a shard that lacks it.
  */
 export async function loadCheckpointTensors(
   dir: string,
-  options: ReadSafetensorsOptions = {},
+  options: LoadCheckpointTensorsOptions = {},
 ): Promise<CheckpointTensors> {
   const single = join(dir, SAFETENSORS_SINGLE_FILE);
   if (await isFile(single)) {
+    await options.beforeRead?.(single);
     return { ...(await readSafetensors(single, options)), files: [single] };
+  }
+  if (options.beforeRead !== undefined && (await isFile(join(dir, SAFETENSORS_INDEX_FILE)))) {
+    await options.beforeRead(join(dir, SAFETENSORS_INDEX_FILE));
   }
   const index = await readShardedIndex(dir);
   if (index === null) {
@@ -294,6 +300,7 @@ export async function loadCheckpointTensors(
     const owner = new Map<string, string>();
     for (const shard of index.shards) {
       const file = join(dir, shard);
+      await options.beforeRead?.(file);
       const handle = await openForReading(file);
       handles.push(handle);
       const header = await readHeader(handle, file, chunkBytes);
@@ -322,6 +329,15 @@ export async function loadCheckpointTensors(
           "the index and the shards come from different saves; download the checkpoint again",
         );
       }
+    }
+    if (options.checkTensors !== undefined) {
+      const described = new Map<string, SafetensorsTensorInfo>();
+      for (const { header } of opened) {
+        for (const [name, info] of header.tensors) {
+          described.set(name, info);
+        }
+      }
+      options.checkTensors(described);
     }
     const tensors = new Map<string, TensorEntry>();
     const metadata: Record<string, string> = {};
