@@ -5,7 +5,14 @@ import { basename, join } from "node:path";
 import { datasetIdentity, readMetrics, readRunJson } from "@pythia/core/run";
 import { initCompute } from "@pythia/model";
 import { beforeAll, describe, expect, it } from "vitest";
-import { train, TrainingError, type TrainEvent, type TrainParams } from "./index.js";
+import {
+  AdamW,
+  readTrainingCheckpoint,
+  train,
+  TrainingError,
+  type TrainEvent,
+  type TrainParams,
+} from "./index.js";
 import { runDir, tinyConfig, tinyDataset } from "../test/helpers.js";
 import { copyRun, flipBit, losses, manifests, runChild } from "../test/run-copies.js";
 
@@ -220,6 +227,18 @@ describe("resume verifies checkpoints and repairs records", () => {
     expect(existsSync(join(out, "step12.corrupt", "model.safetensors"))).toBe(true);
     expect(manifests(out)).toEqual(manifests(reference));
     expect(losses(out)).toEqual(losses(reference));
+  });
+
+  it("readTrainingCheckpoint checks every file, the optimizer's included, before reading any", async () => {
+    const out = copyRun(reference);
+    flipBit(join(out, "step8", "optimizer.safetensors"));
+    const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });
+    const error = await caught(readTrainingCheckpoint({ dir: join(out, "step8"), optimizer }));
+    expect(TrainingError.isInstance(error) && error.code).toBe("CHECKPOINT");
+    expect((error as Error).message).toMatch(
+      /step8: does not match its manifest \(.*step8\/optimizer\.safetensors: sha256 differs from the manifest's [0-9a-f]{64}\); restore it from a copy/,
+    );
+    expect(optimizer.step).toBe(0);
   });
 
   it("refuses in one line when no checkpoint verifies, moving nothing", async () => {

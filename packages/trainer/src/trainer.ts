@@ -200,7 +200,11 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
   const notes: TrainEvent[] = [];
   try {
     if (resumeFrom !== undefined) {
-      const restored = await readTrainingCheckpoint({ dir: checkpointDir(out, resumeFrom), optimizer });
+      const restored = await readTrainingCheckpoint({
+        dir: checkpointDir(out, resumeFrom),
+        optimizer,
+        verified: true, // findResumeCheckpoint hashed every file
+      });
       model = restored.model;
       checkSameRun(restored.state.config, config, out);
       startStep = restored.state.step;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { renameDurable } from "@pythia/core";
 import { join } from "node:path";
-import { checkpointDir, temporaryPath, writeManifest } from "@pythia/core/run";
+import { checkpointDir, temporaryPath, verifyCheckpoint, writeManifest } from "@pythia/core/run";
 import {
   loadCheckpoint,
   readSafetensors,
@@ -81,7 +81,18 @@ export async function writeTrainingCheckpoint(params: {
 export async function readTrainingCheckpoint(params: {
   dir: string;
   optimizer: AdamW;
+  /** The caller has already checked every file against `manifest.json` (skips a second sha256 pass). */
+  verified?: boolean;
 }): Promise<{ model: GPTNeoXModel; state: TrainerState }> {
+  if (params.verified !== true) {
+    const verification = await verifyCheckpoint({ dir: params.dir });
+    if (!verification.ok) {
+      throw new TrainingError(
+        "CHECKPOINT",
+        `${params.dir}: does not match its manifest (${verification.failures.map((f) => f.detail).join("; ")}); restore it from a copy (e.g. the Hub) or use an earlier step`,
+      );
+    }
+  }
   let state: TrainerState;
   try {
     state = JSON.parse(readFileSync(join(params.dir, "trainer_state.json"), "utf8")) as TrainerState;
@@ -91,7 +102,7 @@ export async function readTrainingCheckpoint(params: {
       `${params.dir}/trainer_state.json: cannot read it (${(error as Error).message}); this is not a training checkpoint`,
     );
   }
-  const model = await loadCheckpoint({ dir: params.dir });
+  const model = await loadCheckpoint({ dir: params.dir, verify: false }); // verified above, optimizer included
   const { tensors, metadata } = await readSafetensors(join(params.dir, "optimizer.safetensors"));
   params.optimizer.step = Number(metadata.step ?? state.step);
   for (const name of Object.keys(model.params)) {
