@@ -5,3 +5,4 @@
  * locally when it is absent and fails under `CI=true`. A subpath so that no library entry loads it.
  */
 export { sharedData, sharedFixture, sharedPath, type SharedFolder } from "./testing/shared-path.js";
+export { seededRandom, testSeed } from "./testing/seeded-random.js";

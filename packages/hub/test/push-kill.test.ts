@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyRepo } from "../src/index.js";
 import { FakeHub } from "./fake-hub.js";
 import { fakeRun, packagePath, repoName, TOKEN } from "./helpers.js";
+import { seededRandom, testSeed } from "@pythia/core/testing";
 
 const child = packagePath("test/push-child.mjs");
 if (!existsSync(packagePath("dist/index.js"))) {
@@ -18,7 +19,7 @@ if (!existsSync(packagePath("dist/index.js"))) {
 }
 
 const RUNS = Number(process.env.PYTHIA_KILL_RUNS ?? 3);
-const SEED = Number(process.env.PYTHIA_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SEED = testSeed("PYTHIA_KILL_SEED");
 
 const fake = new FakeHub([TOKEN]);
 let hubUrl = "";
@@ -29,18 +30,6 @@ afterAll(async () => {
   await fake.stop();
   rmSync(fake.root, { recursive: true, force: true });
 });
-
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface PushOutcome {
   code: number | null;
@@ -132,7 +121,7 @@ describe(`kill -9 during push (${RUNS} rounds, PYTHIA_KILL_SEED=${SEED})`, () =>
         "README.md",
       ]);
 
-      const next = random(SEED);
+      const next = seededRandom(SEED);
       const killed: string[] = [];
       for (let round = 0; round < RUNS; round++) {
         const repo = repoName();

@@ -8,21 +8,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { train } from "../src/index.js";
 import { runDir, tinyConfig, tinyDataset } from "./helpers.js";
 import { losses, manifests, runChild } from "./run-copies.js";
+import { seededRandom, testSeed } from "@pythia/core/testing";
 
 const KILLS = Number(process.env.PYTHIA_KILLS ?? 3);
-const SEED = Number(process.env.PYTHIA_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded generator, so a failing sequence of kills can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = testSeed("PYTHIA_KILL_SEED");
 
 beforeAll(async () => {
   await initCompute({ backend: "wasm" });
@@ -36,7 +25,7 @@ describe(`kill -9 during training and checkpoint writes, then resume (seed ${SEE
     const started = performance.now();
     await train({ config, data, out: reference });
     const trainingMs = performance.now() - started;
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     const why = (what: string) => `seed ${SEED}: ${what}`;
     const killsLog: string[] = [];
 
