@@ -1,13 +1,9 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  checkpointError,
-  openTorchCheckpoint,
-  readTorchShardedIndex,
+  openTorchCheckpointFolder,
   TORCH_INDEX_FILE,
   TORCH_SINGLE_FILE,
-  type TorchCheckpoint,
-  type TorchTensor,
   type TorchTensorData,
 } from "@pythia/torch-checkpoint";
 import { ModelError } from "./model-errors.js";
@@ -75,85 +71,23 @@ async function readTorchWeights(
   dir: string,
   options: LoadCheckpointTensorsOptions,
 ): Promise<{ tensors: Map<string, TorchTensorData>; files: string[] } | null> {
-  const single = join(dir, TORCH_SINGLE_FILE);
-  const indexFile = join(dir, TORCH_INDEX_FILE);
-  let shards: Array<{ shard: string; file: string; keep: (name: string) => boolean }>;
-  let weightMap: Map<string, string> | null = null;
-  if (await isFile(single)) {
-    shards = [{ shard: TORCH_SINGLE_FILE, file: single, keep: () => true }];
-  } else {
-    if (!(await isFile(indexFile))) {
-      return null;
-    }
-    await options.beforeRead?.(indexFile);
-    const index = await readTorchShardedIndex(dir);
-    if (index === null) {
-      return null;
-    }
-    weightMap = index.weightMap;
-    shards = index.shards.map((shard) => ({
-      shard,
-      file: join(dir, shard),
-      keep: (name: string) => index.weightMap.get(name) === shard,
-    }));
+  const folder = await openTorchCheckpointFolder(dir, {
+    names: options.names,
+    beforeOpen: options.beforeRead,
+  });
+  if (folder === null) {
+    return null;
   }
-  const opened: Array<{ checkpoint: TorchCheckpoint; tensors: Map<string, TorchTensor> }> = [];
   try {
-    const owner = new Map<string, string>();
-    const described = new Map<string, { dtype: string; shape: readonly number[] }>();
-    for (const { shard, file, keep } of shards) {
-      if (!(await isFile(file))) {
-        throw checkpointError(
-          "TORCH_FORMAT",
-          indexFile,
-          "weight_map",
-          `shard ${JSON.stringify(shard)} does not exist`,
-          "download every shard the index lists",
-        );
-      }
-      await options.beforeRead?.(file);
-      const checkpoint = await openTorchCheckpoint(file);
-      const tensors = new Map([...checkpoint.tensors()].filter(([name]) => keep(name)));
-      opened.push({ checkpoint, tensors });
-      for (const [name, tensor] of tensors) {
-        const other = owner.get(name);
-        if (other !== undefined) {
-          throw checkpointError(
-            "TORCH_FORMAT",
-            dir,
-            JSON.stringify(name),
-            `is stored in both ${other} and ${shard}`,
-            "download the checkpoint again",
-          );
-        }
-        owner.set(name, shard);
-        described.set(name, { dtype: tensor.dtype, shape: tensor.shape });
-      }
-    }
-    for (const [name, shard] of weightMap ?? []) {
-      if (owner.get(name) !== shard && (options.names?.(name) ?? true)) {
-        throw checkpointError(
-          "TORCH_FORMAT",
-          indexFile,
-          `weight_map[${JSON.stringify(name)}]`,
-          `shard ${JSON.stringify(shard)} has no tensor ${JSON.stringify(name)}`,
-          "the index and the shards come from different saves; download the checkpoint again",
-        );
-      }
-    }
-    options.checkTensors?.(described);
+    options.checkTensors?.(folder.tensors);
     const out = new Map<string, TorchTensorData>();
-    for (const { checkpoint, tensors } of opened) {
-      for (const [name, tensor] of tensors) {
-        if (options.names?.(name) ?? true) {
-          out.set(name, await checkpoint.read(tensor, { toFloat32: options.toFloat32 ?? true }));
-        }
+    for (const name of folder.tensors.keys()) {
+      if (options.names?.(name) ?? true) {
+        out.set(name, await folder.read(name, { toFloat32: options.toFloat32 ?? true }));
       }
     }
-    return { tensors: out, files: shards.map(({ file }) => file) };
+    return { tensors: out, files: folder.files };
   } finally {
-    for (const { checkpoint } of opened) {
-      await checkpoint.close();
-    }
+    await folder.close();
   }
 }

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openTorchCheckpoint, readTorchStateDict } from "./torch-checkpoint.js";
-import { readTorchCheckpointFolder } from "./torch-checkpoint-folder.js";
+import { openTorchCheckpointFolder, readTorchCheckpointFolder } from "./torch-checkpoint-folder.js";
 import { TorchCheckpointError } from "./torch-checkpoint-error.js";
 import { sharedFixture } from "@pythia/core/testing";
 import { readSafetensorsF32, roundToBfloat16, roundToFloat16 } from "../test/helpers.js";
@@ -76,6 +76,28 @@ suite("torch checkpoints of the interop fixtures", () => {
     ]);
     for (const [name, expected] of reference) {
       expectExact(folder!.tensors.get(name)!.data as Float32Array, expected.data, name);
+    }
+  });
+
+  it("opens a sharded folder with every tensor's description before reading any data", async () => {
+    const opened: string[] = [];
+    const folder = await openTorchCheckpointFolder(join(root, "bin-sharded"), {
+      beforeOpen: (file) => void opened.push(file.split("/").pop()!),
+    });
+    try {
+      expect(opened).toEqual([
+        "pytorch_model.bin.index.json",
+        "pytorch_model-00001-of-00002.bin",
+        "pytorch_model-00002-of-00002.bin",
+      ]);
+      expect([...folder!.tensors.keys()].sort()).toEqual([...reference.keys()].sort());
+      for (const [name, expected] of reference) {
+        expect(folder!.tensors.get(name)!.shape, name).toEqual(expected.shape);
+      }
+      const [name, expected] = [...reference][0]!;
+      expectExact((await folder!.read(name, { toFloat32: true })).data as Float32Array, expected.data, name);
+    } finally {
+      await folder!.close();
     }
   });
 
