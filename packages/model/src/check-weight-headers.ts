@@ -23,11 +23,14 @@ export function isParameterToRead(config: GPTNeoXConfig, name: string): boolean 
 }
 
 /**
- * Checks the tensor names, shapes and dtypes of a checkpoint's headers against its configuration, so
- * that a stray or mis-shaped tensor is refused before its bytes are read or allocated.
- * @throws ModelError (`CHECKPOINT_FORMAT`) listing missing, unexpected, mis-shaped and non-float tensors.
+ * What is wrong with a checkpoint's tensors against its configuration: missing, mis-shaped, unexpected,
+ * and what `dtypeProblem` finds (a problem's text, or null for a usable tensor). Empty when they match.
  */
-export function checkWeightHeaders(params: CheckWeightHeadersParams): void {
+export function weightProblems<T extends { shape: readonly number[] }>(params: {
+  config: GPTNeoXConfig;
+  tensors: ReadonlyMap<string, T>;
+  dtypeProblem: (name: string, tensor: T) => string | null;
+}): string[] {
   const specs = parameterSpecs(params.config);
   const problems: string[] = [];
   for (const spec of specs) {
@@ -41,8 +44,11 @@ export function checkWeightHeaders(params: CheckWeightHeadersParams): void {
       problems.push(
         `${spec.name} has shape ${JSON.stringify(tensor.shape)}, config.json implies ${JSON.stringify(spec.shape)}`,
       );
-    } else if (!FLOAT_DTYPES.has(tensor.dtype)) {
-      problems.push(`${spec.name} is ${tensor.dtype}, not a float tensor`);
+    } else {
+      const problem = params.dtypeProblem(spec.name, tensor);
+      if (problem !== null) {
+        problems.push(problem);
+      }
     }
   }
   const known = new Set(specs.map((spec) => spec.name));
@@ -51,11 +57,31 @@ export function checkWeightHeaders(params: CheckWeightHeadersParams): void {
       problems.push(`unexpected tensor ${name} ${JSON.stringify(tensor.shape)}`);
     }
   }
+  return problems;
+}
+
+/** The one-line error for `weightProblems` (the first eight shown); `note` ends the message. */
+export function weightMismatchError(source: string, problems: readonly string[], note = ""): ModelError {
+  const shown = problems.slice(0, 8).join("; ");
+  return new ModelError(
+    "CHECKPOINT_FORMAT",
+    `${source}: the weights do not match the configuration (${problems.length} problem(s)): ${shown}${problems.length > 8 ? "; …" : ""}. Check that config.json belongs to these weights${note}.`,
+  );
+}
+
+/**
+ * Checks the tensor names, shapes and dtypes of a checkpoint's headers against its configuration, so
+ * that a stray or mis-shaped tensor is refused before its bytes are read or allocated.
+ * @throws ModelError (`CHECKPOINT_FORMAT`) listing missing, unexpected, mis-shaped and non-float tensors.
+ */
+export function checkWeightHeaders(params: CheckWeightHeadersParams): void {
+  const problems = weightProblems({
+    config: params.config,
+    tensors: params.tensors,
+    dtypeProblem: (name, tensor) =>
+      FLOAT_DTYPES.has(tensor.dtype) ? null : `${name} is ${tensor.dtype}, not a float tensor`,
+  });
   if (problems.length > 0) {
-    const shown = problems.slice(0, 8).join("; ");
-    throw new ModelError(
-      "CHECKPOINT_FORMAT",
-      `${params.source}: the weights do not match the configuration (${problems.length} problem(s)): ${shown}${problems.length > 8 ? "; …" : ""}. Check that config.json belongs to these weights; no tensor data was read.`,
-    );
+    throw weightMismatchError(params.source, problems, "; no tensor data was read");
   }
 }

@@ -3,7 +3,8 @@ import type { GPTNeoXConfig } from "./config.js";
 import { forward, nextTokenLoss, type ForwardOptions, type ForwardOutput } from "./gpt-neox.js";
 import { fillNormal, initStd } from "./init.js";
 import { ModelError } from "./model-errors.js";
-import { LEGACY_BUFFER_PATTERN, parameterSpecs, type ParameterSpec } from "./parameter-names.js";
+import { parameterSpecs, type ParameterSpec } from "./parameter-names.js";
+import { weightMismatchError, weightProblems } from "./check-weight-headers.js";
 import { RandomNormal } from "./random-normal.js";
 
 /** A float32 tensor outside tfjs: what checkpoints hold. */
@@ -46,38 +47,14 @@ export class GPTNeoXModel {
   }): GPTNeoXModel {
     const source = params.source ?? "<tensors>";
     const specs = parameterSpecs(params.config);
-    const problems: string[] = [];
-    for (const spec of specs) {
-      const tensor = params.tensors.get(spec.name);
-      if (tensor === undefined) {
-        problems.push(`missing ${spec.name} ${JSON.stringify(spec.shape)}`);
-      } else if (!(tensor.data instanceof Float32Array)) {
-        problems.push(`${spec.name} is not a float tensor`);
-      } else if (
-        tensor.shape.length !== spec.shape.length ||
-        tensor.shape.some((size, i) => size !== spec.shape[i])
-      ) {
-        problems.push(
-          `${spec.name} has shape ${JSON.stringify(tensor.shape)}, config.json implies ${JSON.stringify(spec.shape)}`,
-        );
-      }
-    }
-    const known = new Set(specs.map((spec) => spec.name));
-    for (const name of params.tensors.keys()) {
-      if (
-        !known.has(name) &&
-        !LEGACY_BUFFER_PATTERN.test(name) &&
-        !(params.config.tieWordEmbeddings && name === "embed_out.weight")
-      ) {
-        problems.push(`unexpected tensor ${name}`);
-      }
-    }
+    const problems = weightProblems({
+      config: params.config,
+      tensors: params.tensors,
+      dtypeProblem: (name, tensor) =>
+        tensor.data instanceof Float32Array ? null : `${name} is not a float tensor`,
+    });
     if (problems.length > 0) {
-      const shown = problems.slice(0, 8).join("; ");
-      throw new ModelError(
-        "CHECKPOINT_FORMAT",
-        `${source}: the weights do not match the configuration (${problems.length} problem(s)): ${shown}${problems.length > 8 ? "; …" : ""}. Check that config.json belongs to these weights.`,
-      );
+      throw weightMismatchError(source, problems);
     }
     const id = nextModelId++;
     const variables: Record<string, tf.Variable> = {};
