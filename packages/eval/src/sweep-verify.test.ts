@@ -1,10 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { checkpointDir, writeManifest } from "@pythia/core/run";
-import { GPTNeoXModel, initCompute, ModelError, parseConfig, saveCheckpoint } from "@pythia/model";
+import { initCompute, ModelError } from "@pythia/model";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sweep } from "./sweep.js";
+import { runWithDamagedCheckpoint } from "../test/damaged-run.js";
 
 // Issue 13, case 2: a sweep reads each checkpoint through loadCheckpoint, which checks its files
 // against manifest.json; a bit-flipped checkpoint is refused before any request is scored.
@@ -13,34 +12,9 @@ beforeAll(async () => {
   await initCompute({ backend: "wasm" });
 });
 
-/** A run with `step0/` (bit-flipped after its manifest was written) and `step2/`. */
-async function runWithDamagedStep0(): Promise<string> {
-  const runDir = mkdtempSync(join(tmpdir(), "pythia-eval-verify-"));
-  const config = parseConfig({
-    vocabSize: 64,
-    hiddenSize: 8,
-    numLayers: 1,
-    numHeads: 2,
-    intermediateSize: 16,
-    maxPositionEmbeddings: 32,
-    rotaryPct: 0.5,
-  });
-  for (const step of [0, 2]) {
-    const model = GPTNeoXModel.initialize({ config, seed: step });
-    await saveCheckpoint({ model, dir: checkpointDir(runDir, step), includeTokenizer: false });
-    model.dispose();
-    await writeManifest({ dir: checkpointDir(runDir, step), step });
-  }
-  const weights = join(checkpointDir(runDir, 0), "model.safetensors");
-  const bytes = readFileSync(weights);
-  bytes[bytes.length - 8] = (bytes[bytes.length - 8] as number) ^ 0x01;
-  writeFileSync(weights, bytes);
-  return runDir;
-}
-
 describe("sweep verifies checkpoints", () => {
   it("refuses a bit-flipped step0/model.safetensors with the file and the fix, and writes no results", async () => {
-    const runDir = await runWithDamagedStep0();
+    const runDir = await runWithDamagedCheckpoint({ steps: [0, 2], damaged: 0 });
     const outputDir = join(runDir, "evals");
     const tokenizer = {
       encode: () => {

@@ -1,12 +1,13 @@
 // pythia-eval, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkpointDir, writeManifest } from "@pythia/core/run";
-import { GPTNeoXModel, initCompute, parseConfig, saveCheckpoint } from "@pythia/model";
+import { initCompute } from "@pythia/model";
 import { describe, expect, it } from "vitest";
 import { packagePath, readHarnessFixture, sharedData, sharedFixture } from "./helpers.js";
+import { runWithDamagedCheckpoint } from "./damaged-run.js";
 
 const cli = packagePath("dist/cli.js");
 try {
@@ -156,25 +157,8 @@ describe("pythia-eval", () => {
 
   it("refuses a bit-flipped checkpoint in one line, for run and sweep (exit 1, no results)", async () => {
     await initCompute({ backend: "wasm" });
-    const runDir = mkdtempSync(join(tmpdir(), "pythia-eval-damaged-"));
+    const runDir = await runWithDamagedCheckpoint({ steps: [8], damaged: 8 });
     const dir = checkpointDir(runDir, 8);
-    const config = parseConfig({
-      vocabSize: 64,
-      hiddenSize: 8,
-      numLayers: 1,
-      numHeads: 2,
-      intermediateSize: 16,
-      maxPositionEmbeddings: 32,
-      rotaryPct: 0.5,
-    });
-    const model = GPTNeoXModel.initialize({ config, seed: 8 });
-    await saveCheckpoint({ model, dir, includeTokenizer: false });
-    model.dispose();
-    await writeManifest({ dir, step: 8 });
-    const weights = join(dir, "model.safetensors");
-    const bytes = readFileSync(weights);
-    bytes[bytes.length - 8] = (bytes[bytes.length - 8] as number) ^ 0x01;
-    writeFileSync(weights, bytes);
     const expected =
       /^error: .*step8\/model\.safetensors: sha256 [0-9a-f]{12}… differs from [0-9a-f]{12}… in .*step8\/manifest\.json; the file is damaged: download or copy the checkpoint again, or use an earlier step$/;
     const errorLines = (stderr: string) => stderr.split("\n").filter((line) => line.startsWith("error: "));

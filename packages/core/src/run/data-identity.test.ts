@@ -13,6 +13,17 @@ import {
   type DataIdentityFormat,
 } from "../run.js";
 
+/** The smallest training configuration `run.json` accepts. */
+const TINY_CONFIG = {
+  model: {},
+  steps: 2,
+  batchSize: 2,
+  microBatchSize: 2,
+  seqLength: 8,
+  checkpointEvery: 1,
+  seed: 1,
+};
+
 const sha256 = (...parts: Uint8Array[]) => {
   const hash = createHash("sha256");
   parts.forEach((part) => hash.update(part));
@@ -134,15 +145,7 @@ describe("run.json dataIdentity and dataChanges", () => {
     const previous = identity();
     writeRunJson({
       dir,
-      config: {
-        model: {},
-        steps: 2,
-        batchSize: 2,
-        microBatchSize: 2,
-        seqLength: 8,
-        checkpointEvery: 1,
-        seed: 1,
-      },
+      config: TINY_CONFIG,
       data: { kind: "index-map", prefix: join(dir, "data", "a") },
       dataIdentity: inside,
       dataChanges: [{ step: 4, changes: [{ field: "train.binBytes", previous: 1, current: 2 }], previous }],
@@ -157,15 +160,7 @@ describe("run.json dataIdentity and dataChanges", () => {
     ]);
     writeRunJson({
       dir,
-      config: {
-        model: {},
-        steps: 2,
-        batchSize: 2,
-        microBatchSize: 2,
-        seqLength: 8,
-        checkpointEvery: 1,
-        seed: 1,
-      },
+      config: TINY_CONFIG,
       data: { kind: "index-map", prefix: join(dir, "data", "a") },
     });
     expect(readRunJson({ dir })).toMatchObject({ dataIdentity: null, dataChanges: [] });
