@@ -128,6 +128,16 @@ export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
     options.microBatchSize ??
     fromFile.microBatchSize ??
     (options.batchSize !== undefined || fromFile.batchSize !== undefined ? batchSize : base.microBatchSize);
+  // Flags that contradict each other are a usage error (exit 2); a YAML whose sizes do, the trainer's (exit 1).
+  if (
+    (options.batchSize !== undefined || options.microBatchSize !== undefined) &&
+    batchSize % microBatchSize !== 0
+  ) {
+    throw new CliError(
+      2,
+      `--micro-batch-size ${microBatchSize} must divide --batch-size ${batchSize} (gradient accumulation needs equal micro-batches); pass a --micro-batch-size that divides it, e.g. ${largestDivisorUpTo(batchSize, microBatchSize)}`,
+    );
+  }
   const flags = {
     steps: options.steps,
     seqLength: options.seqLength,
@@ -196,6 +206,16 @@ function planData(
     outputPrefix: join(out, "data", BUNDLED_CORPUS_NAME),
     bundled: true,
   };
+}
+
+/** The largest divisor of `n` that is at most `limit` (at least 1). */
+function largestDivisorUpTo(n: number, limit: number): number {
+  for (let d = Math.min(n, limit); d > 1; d--) {
+    if (n % d === 0) {
+      return d;
+    }
+  }
+  return 1;
 }
 
 function timestamp(date: Date): string {

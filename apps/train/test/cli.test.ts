@@ -238,8 +238,8 @@ describe("pythia-train", () => {
     );
     expectOneLineError(
       run(["--batch-size", "8", "--micro-batch-size", "3", "--output", join(root, "e2")]),
-      1,
-      "microBatchSize: must divide batchSize 8",
+      2,
+      "--micro-batch-size 3 must divide --batch-size 8",
     );
     expectOneLineError(
       run(["--preset", "pythia-13m", "--output", join(root, "e3")]),
@@ -262,6 +262,39 @@ describe("pythia-train", () => {
     expectOneLineError(run(["--steps", "many"]), 2, "expected a non-negative integer");
     expectOneLineError(run(["--resume"]), 2, "--resume needs --output DIR");
     expect(["e1", "e2", "e3", "e4"].some((name) => existsSync(join(root, name)))).toBe(false);
+  });
+
+  it("malformed counts, repository ids and batch sizes are usage errors (exit 2) caught before tokenizing", () => {
+    expectOneLineError(
+      run(["--steps", "0", "--output", join(root, "u1")]),
+      2,
+      'expected a positive integer, got "0"',
+    );
+    expectOneLineError(
+      run(["--steps", "-1", "--output", join(root, "u2")]),
+      2,
+      "expected a non-negative integer",
+    );
+    expectOneLineError(
+      run(["--batch-size", "3", "--micro-batch-size", "2", "--output", join(root, "u3")]),
+      2,
+      "--micro-batch-size 2 must divide --batch-size 3",
+    );
+    expectOneLineError(
+      run(["--lr", "0", "--output", join(root, "u4")]),
+      2,
+      'expected a positive number, got "0"',
+    );
+    const badRepo = spawnSync(process.execPath, [cli, ...tinyArgs(join(root, "u5")), "--repo", "ab"], {
+      encoding: "utf8",
+      env: { ...env, HF_TOKEN: "hf_test_token" },
+    });
+    expectOneLineError(
+      { code: badRepo.status, stdout: badRepo.stdout, stderr: badRepo.stderr },
+      2,
+      '"ab" is not a model repository name: expected ORG/NAME',
+    );
+    expect(["u1", "u2", "u3", "u4", "u5"].some((name) => existsSync(join(root, name)))).toBe(false);
   });
 
   it("Ctrl-C stops between steps, says how to resume, exits 130", async () => {
