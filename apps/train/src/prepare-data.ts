@@ -13,7 +13,7 @@ import {
 } from "@pythia/core/run";
 import { preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
 import { exportNeoxCheckpoint } from "@pythia/model";
-import { bundledTokenizerPath } from "@pythia/tokenizer/node";
+import { bundledTokenizerPath, invalidUtf8Warning } from "@pythia/tokenizer/node";
 import {
   dataChangedError,
   runTrainingInput,
@@ -72,12 +72,15 @@ export async function prepareData(plan: RunPlan, signal: AbortSignal): Promise<P
       ? {}
       : { inputs: await Promise.all(inputs.map((input) => fileIdentity({ path: resolve(input) }))) }),
   };
-  const iterator = preprocessIter({ inputs, outputPrefix, workers: 1, signal });
+  const iterator = preprocessIter({ inputs, outputPrefix, workers: 1, strict: plan.strict, signal });
   let summary: PreprocessSummary;
   let lastLine = performance.now();
   try {
     summary = await drain(iterator, (event) => {
-      if (event.type === "progress" && performance.now() - lastLine >= 10_000) {
+      // The line pythia-data preprocess and pythia-tokenize print (docs/decisions/0018-text-input-rules.md).
+      if (event.type === "invalid-utf8") {
+        process.stderr.write(`${invalidUtf8Warning(event)}\n`);
+      } else if (event.type === "progress" && performance.now() - lastLine >= 10_000) {
         lastLine = performance.now();
         const percent = ((100 * event.bytesRead) / Math.max(event.totalBytes, 1)).toFixed(0);
         process.stderr.write(`  ${percent}%: ${event.documents} documents, ${event.tokens} tokens\n`);

@@ -36,6 +36,10 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
       "--input <files...>",
       ".jsonl, .jsonl.zst or text files to tokenize into OUT/data first (default: the bundled Tiny Shakespeare)",
     )
+    .option(
+      "--strict",
+      "refuse --input that is not UTF-8 (default: replace such bytes by U+FFFD and warn, as pythia-data preprocess)",
+    )
     .addOption(positive("--steps <n>", `optimizer steps (default: ${DEFAULTS.steps})`))
     .addOption(positive("--batch-size <n>", `sequences per optimizer step (default: ${DEFAULTS.batchSize})`))
     .addOption(

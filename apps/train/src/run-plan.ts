@@ -34,6 +34,7 @@ export interface CliOptions {
   out?: string;
   resume?: boolean;
   allowDataChange?: boolean;
+  strict?: boolean;
   seed?: number;
   backend?: string;
   threads?: number;
@@ -82,6 +83,8 @@ export interface RunPlan {
   resume: boolean;
   /** With `resume`, continue on other data (`--allow-data-change`). */
   allowDataChange: boolean;
+  /** Refuse `--input` bytes that are not UTF-8 instead of replacing them by U+FFFD (`--strict`). */
+  strict: boolean;
   /** `--resume` found the run's `run.json`: its settings are the base of this plan. */
   continuing: boolean;
 }
@@ -162,6 +165,7 @@ export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
     data: planData(options, out, previous, recorded),
     resume: options.resume === true,
     allowDataChange: options.allowDataChange === true,
+    strict: options.strict === true,
     continuing: previous !== null,
   };
 }

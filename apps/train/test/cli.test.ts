@@ -482,3 +482,39 @@ describe("--resume pins the run's data and verifies its checkpoints", () => {
     );
   });
 });
+
+describe("--input that is not UTF-8", () => {
+  const root = mkdtempSync(join(tmpdir(), "pythia-train-utf8-"));
+  // Valid text, then 0xff (never valid in UTF-8) at byte 12, then more valid text.
+  const file = join(root, "latin1.txt");
+  writeFileSync(
+    file,
+    Buffer.concat([
+      Buffer.from("First line.\n"),
+      Buffer.from([0xff]),
+      Buffer.from(" second line.\n"),
+      readFileSync(fixture("corpus-a.txt")),
+    ]),
+  );
+  const args = (out: string) => [
+    "--neox-config",
+    fixture("tiny-neox.yml"),
+    "--input",
+    file,
+    "--output",
+    out,
+    "--export-neox-config",
+    join(root, `${out.split("/").at(-1)}.yml`),
+  ];
+
+  it("warns with pythia-data preprocess's line and tokenizes with U+FFFD; --strict refuses it in one line, exit 1", () => {
+    const warned = run(args(join(root, "lenient")));
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr.split("\n")).toContain(
+      `warning: ${file}: invalid UTF-8 at byte 12 (1 invalid sequence); replaced by U+FFFD (pass --strict to refuse such input)`,
+    );
+    const strict = run([...args(join(root, "strict")), "--strict"]);
+    expectErrorLine(strict, 1, `${file}: invalid UTF-8 at byte 12; the input must be UTF-8`);
+    expect(strict.stderr).not.toContain("warning: ");
+  });
+});
