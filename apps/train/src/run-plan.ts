@@ -3,7 +3,7 @@
  * directory. Precedence: a flag given on the command line, then `--neox-config`, then (with `--resume`)
  * the run's own `run.json`, then the defaults below. Validation is the trainer's and the model's.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { readRunJsonIfExists, type RunJson } from "@pythia/core/run";
 import type { GPTNeoXConfig } from "@pythia/model";
@@ -191,6 +191,13 @@ function planData(
     const missing = options.input.filter((file) => !existsSync(file));
     if (missing.length > 0) {
       throw new CliError(1, `--input: ${missing.join(", ")} not found`);
+    }
+    const folder = options.input.find((file) => statSync(file).isDirectory());
+    if (folder !== undefined) {
+      throw new CliError(
+        1,
+        `--input ${folder}: is a directory; pass the files in it (e.g. ${join(folder, "*.jsonl.zst")})`,
+      );
     }
     const name = basename(options.input[0] as string).replace(/(\.jsonl)?(\.zst)?(\.[a-z]+)?$/i, "");
     return {

@@ -5,6 +5,7 @@ import {
   copyFileSync,
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -516,5 +517,41 @@ describe("--input that is not UTF-8", () => {
     const strict = run([...args(join(root, "strict")), "--strict"]);
     expectErrorLine(strict, 1, `${file}: invalid UTF-8 at byte 12; the input must be UTF-8`);
     expect(strict.stderr).not.toContain("warning: ");
+    expect(existsSync(join(root, "strict"))).toBe(false); // nothing half-made left behind
+  });
+});
+
+describe("a failure while tokenizing", () => {
+  const root = mkdtempSync(join(tmpdir(), "pythia-train-cleanup-"));
+  // The first 100 of its 158 bytes: zstd reports an unexpected end of data.
+  const truncated = join(root, "truncated.jsonl.zst");
+  writeFileSync(
+    truncated,
+    readFileSync(
+      fileURLToPath(new URL("../../../packages/dataloader/test/fixtures/corpus.jsonl.zst", import.meta.url)),
+    ).subarray(0, 100),
+  );
+
+  it("leaves no half-made run directory: removes OUT (or OUT/data) when this invocation created it", () => {
+    const fresh = join(root, "fresh");
+    expectErrorLine(
+      run(["--input", truncated, "--output", fresh]),
+      1,
+      "truncated.jsonl.zst: not valid zstd data",
+    );
+    expect(existsSync(fresh)).toBe(false);
+    // An existing, empty --output stays, empty.
+    const existing = join(root, "existing");
+    mkdirSync(existing);
+    expectErrorLine(run(["--input", truncated, "--output", existing]), 1, "not valid zstd data");
+    expect(readdirSync(existing)).toEqual([]);
+    const folder = join(root, "inputs");
+    mkdirSync(folder);
+    expectErrorLine(
+      run(["--input", folder, "--output", join(root, "dir")]),
+      1,
+      `--input ${folder}: is a directory`,
+    );
+    expect(existsSync(join(root, "dir"))).toBe(false);
   });
 });
