@@ -462,6 +462,9 @@ describe("--resume pins the run's data and verifies its checkpoints", () => {
     writeFileSync(`${other}.bin`, Buffer.concat([Buffer.alloc(2), tokens.subarray(2)]));
     const otherData = run(["--output", out, "--resume", "--data", other]);
     expectErrorLine(otherData, 1, "dataIdentity: the data differs from the run's (train.binSampleSha256 was");
+    // From the command line the fix is the flag, not the library's option name.
+    expect(otherData.stderr).toContain("pass --allow-data-change to continue on this data");
+    expect(otherData.stderr).not.toContain("allowDataChange");
     // Nothing was tokenized over the run's data, and run.json is as it was.
     expect(readFileSync(join(out, "data", "corpus-a_text_document.bin")).equals(tokens)).toBe(true);
     expect(readFileSync(join(out, "run.json"), "utf8")).toBe(runJson);
