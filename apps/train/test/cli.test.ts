@@ -558,3 +558,31 @@ describe("a failure while tokenizing", () => {
     expect(existsSync(join(root, "dir"))).toBe(false);
   });
 });
+
+describe("--resume with an --output that holds no run", () => {
+  it("says there is nothing to resume there and starts a new run (the first attempt of a requeue loop)", () => {
+    const root = mkdtempSync(join(tmpdir(), "pythia-train-resume-new-"));
+    const out = join(root, "run");
+    const args = tinyArgs(out).map((arg) => (arg === "6" ? "1" : arg));
+    const result = run([...args, "--resume"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      `pythia-train: note: --resume: ${out} holds no run (no run.json, no checkpoint); nothing to resume there, starting a new run`,
+    );
+    expect(
+      readdirSync(out)
+        .filter((entry) => /^step\d+$/.test(entry))
+        .sort(),
+    ).toEqual(["step0", "step1"]);
+    // An empty folder is no run either (here exported instead of trained, to stay fast).
+    const empty = join(root, "empty");
+    mkdirSync(empty);
+    const exported = run(["--output", empty, "--resume", "--export-neox-config", join(root, "empty.yml")]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toContain(`note: --resume: ${empty} holds no run`);
+    // A run that exists is resumed without the note.
+    const resumed = run(["--output", out, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toContain("note: --resume");
+  }, 60_000);
+});
