@@ -116,6 +116,13 @@ describe("pythia-train", () => {
     expect(first.stdout).toMatch(/checkpoints {2}6 \(step0 … step6/);
     expect(first.stdout).toMatch(/validation {3}loss \d+\.\d+, perplexity \d+\.\d+ \(step 6\)/);
     expect(first.stdout).toContain(`pythia-train --output ${out} --resume`);
+    // @pythia/cli is not installed next to the app here: the standalone form, then the umbrella one.
+    expect(first.stdout).toContain(
+      `  resume       pythia-train --output ${out} --resume  (with @pythia/cli: pythia train --output ${out} --resume)\n`,
+    );
+    expect(first.stdout).toMatch(
+      /\n {2}evaluate {5}node \S+cli\.js generate --checkpoint \S+step6 --prompt "ROMEO:" {2}\(with @pythia\/cli: pythia model generate --checkpoint \S+step6 --prompt "ROMEO:"\)\n/,
+    );
   });
 
   it("--resume on a finished run trains nothing and succeeds", () => {
