@@ -5,12 +5,12 @@
  * `@pythia/dataloader`, `@pythia/model` and `@pythia/trainer`; user mistakes print one line.
  */
 import { runCli } from "@pythia/core/cli";
-import { assertNoCheckpoints } from "@pythia/core/run";
+import { assertNoCheckpoints, completeCheckpointSteps } from "@pythia/core/run";
 import { HubUploader, resolveToken } from "@pythia/hub";
 import { startComputeFromOptions } from "@pythia/model/cli-options";
 import { TokenizerError } from "@pythia/tokenizer";
 import { parseTrainConfig } from "@pythia/trainer";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { CliError } from "./cli-error.js";
 import { NAME } from "./name.js";
 import { exportNeoxConfig, prepareData } from "./prepare-data.js";
@@ -30,6 +30,14 @@ async function trainCommand(options: CliOptions): Promise<void> {
       dir: plan.out,
       hint: "continue it with --resume, or choose another --output",
     });
+  } else if (
+    !plan.continuing &&
+    !(existsSync(plan.out) && (await completeCheckpointSteps({ dir: plan.out })).length > 0)
+  ) {
+    // Still a success: a Slurm requeue loop runs the same --resume command for the first attempt too.
+    process.stderr.write(
+      `${NAME}: note: --resume: ${plan.out} holds no run (no run.json, no checkpoint); nothing to resume there, starting a new run\n`,
+    );
   }
   // Ctrl-C (or SIGTERM) stops training between two steps; a second one, or one after training, exits at once.
   const controller = new AbortController();

@@ -13,7 +13,7 @@ import {
 } from "@pythia/core/run";
 import { preprocessIter, type PreprocessSummary } from "@pythia/dataloader";
 import { exportNeoxCheckpoint } from "@pythia/model";
-import { bundledTokenizerPath } from "@pythia/tokenizer/node";
+import { bundledTokenizerPath, invalidUtf8Warning } from "@pythia/tokenizer/node";
 import {
   dataChangedError,
   runTrainingInput,
@@ -59,30 +59,47 @@ export async function prepareData(plan: RunPlan, signal: AbortSignal): Promise<P
       outputPrefix = `${plan.data.outputPrefix}-${n}`;
     }
   }
-  mkdirSync(dirname(outputPrefix), { recursive: true });
+  // A failure removes what this call made: the first folder it created (OUT, or OUT/data) and the
+  // dataset files that were not there before, leaving nothing half-made.
+  const written = [".bin", ".idx"]
+    .map((ext) => `${outputPrefix}_text_document${ext}`)
+    .filter((file) => !existsSync(file));
+  const created = mkdirSync(dirname(outputPrefix), { recursive: true });
   const splitDir = join(dirname(outputPrefix), ".bundled-corpus");
-  const inputs = plan.data.bundled ? writeBundledCorpusDocuments(splitDir) : plan.data.inputs;
-  process.stderr.write(
-    `${NAME}: tokenizing ${plan.data.bundled ? "the bundled Tiny Shakespeare" : inputs.join(", ")}\n`,
-  );
-  // preprocess's default tokenizer is the bundled GPT-NeoX-20B one.
-  const source: DataSource = {
-    tokenizer: await fileIdentity({ path: bundledTokenizerPath() }),
-    ...(plan.data.bundled
-      ? {}
-      : { inputs: await Promise.all(inputs.map((input) => fileIdentity({ path: resolve(input) }))) }),
-  };
-  const iterator = preprocessIter({ inputs, outputPrefix, workers: 1, signal });
   let summary: PreprocessSummary;
-  let lastLine = performance.now();
+  let source: DataSource;
   try {
+    const inputs = plan.data.bundled ? writeBundledCorpusDocuments(splitDir) : plan.data.inputs;
+    process.stderr.write(
+      `${NAME}: tokenizing ${plan.data.bundled ? "the bundled Tiny Shakespeare" : inputs.join(", ")}\n`,
+    );
+    // preprocess's default tokenizer is the bundled GPT-NeoX-20B one.
+    source = {
+      tokenizer: await fileIdentity({ path: bundledTokenizerPath() }),
+      ...(plan.data.bundled
+        ? {}
+        : { inputs: await Promise.all(inputs.map((input) => fileIdentity({ path: resolve(input) }))) }),
+    };
+    const iterator = preprocessIter({ inputs, outputPrefix, workers: 1, strict: plan.strict, signal });
+    let lastLine = performance.now();
     summary = await drain(iterator, (event) => {
-      if (event.type === "progress" && performance.now() - lastLine >= 10_000) {
+      // The line pythia-data preprocess and pythia-tokenize print (docs/decisions/0018-text-input-rules.md).
+      if (event.type === "invalid-utf8") {
+        process.stderr.write(`${invalidUtf8Warning(event)}\n`);
+      } else if (event.type === "progress" && performance.now() - lastLine >= 10_000) {
         lastLine = performance.now();
         const percent = ((100 * event.bytesRead) / Math.max(event.totalBytes, 1)).toFixed(0);
         process.stderr.write(`  ${percent}%: ${event.documents} documents, ${event.tokens} tokens\n`);
       }
     });
+  } catch (error) {
+    for (const file of written) {
+      rmSync(file, { force: true });
+    }
+    if (created !== undefined) {
+      rmSync(created, { recursive: true, force: true });
+    }
+    throw error;
   } finally {
     if (plan.data.bundled) {
       rmSync(splitDir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /** The `pythia-train` command line: every flag, its default and its help. */
 import { deprecatedOption, integerArgument, numberArgument } from "@pythia/core/cli";
 import { backendOption, presetArgument, threadsOption } from "@pythia/model/cli-options";
-import { Command, Option } from "commander";
+import { checkRepoName } from "@pythia/hub";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { NAME } from "./name.js";
 import { DEFAULTS, type CliOptions } from "./run-plan.js";
 
@@ -9,6 +10,9 @@ import { DEFAULTS, type CliOptions } from "./run-plan.js";
 export function buildProgram(version: string, action: (options: CliOptions) => Promise<void>): Command {
   const int = (flags: string, description: string) =>
     new Option(flags, description).argParser(integerArgument);
+  // A count that must be at least 1 (the trainer would refuse 0 only after parsing, as exit 1).
+  const positive = (flags: string, description: string) =>
+    new Option(flags, description).argParser(positiveIntegerArgument);
   const program = new Command(NAME)
     .description(
       "Train a Pythia-shaped GPT-NeoX model: tokenize, train, write Pythia's checkpoint series (step0, step1, step2, step4, …), validate, plot the loss.\nWith no arguments: pythia-14m on the bundled Tiny Shakespeare, about 8 minutes on 2 CPU cores.",
@@ -32,20 +36,26 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
       "--input <files...>",
       ".jsonl, .jsonl.zst or text files to tokenize into OUT/data first (default: the bundled Tiny Shakespeare)",
     )
-    .addOption(int("--steps <n>", `optimizer steps (default: ${DEFAULTS.steps})`))
-    .addOption(int("--batch-size <n>", `sequences per optimizer step (default: ${DEFAULTS.batchSize})`))
+    .option(
+      "--strict",
+      "refuse --input that is not UTF-8 (default: replace such bytes by U+FFFD and warn, as pythia-data preprocess)",
+    )
+    .addOption(positive("--steps <n>", `optimizer steps (default: ${DEFAULTS.steps})`))
+    .addOption(positive("--batch-size <n>", `sequences per optimizer step (default: ${DEFAULTS.batchSize})`))
     .addOption(
-      int(
+      positive(
         "--micro-batch-size <n>",
         "sequences per forward/backward; must divide --batch-size (default: the batch size)",
       ),
     )
-    .addOption(int("--seq-length <n>", `tokens per sequence (default: ${DEFAULTS.seqLength})`))
+    .addOption(positive("--seq-length <n>", `tokens per sequence (default: ${DEFAULTS.seqLength})`))
     .addOption(
-      new Option("--lr <rate>", `peak learning rate (default: ${DEFAULTS.lr})`).argParser(numberArgument),
+      new Option("--lr <rate>", `peak learning rate (default: ${DEFAULTS.lr})`).argParser(
+        positiveNumberArgument,
+      ),
     )
     .addOption(
-      int(
+      positive(
         "--checkpoint-every <n>",
         `checkpoint interval after the log-spaced steps 0, 1, 2, 4, … (default: ${DEFAULTS.checkpointEvery})`,
       ),
@@ -65,9 +75,11 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
     .addOption(int("--seed <n>", `seed of the weights and the data order (default: ${DEFAULTS.seed})`))
     .addOption(backendOption())
     .addOption(threadsOption())
-    .option(
-      "--repo <org/name>",
-      "upload each checkpoint to the Hugging Face Hub as branch step{N} while training (token: HF_TOKEN)",
+    .addOption(
+      new Option(
+        "--repo <org/name>",
+        "upload each checkpoint to the Hugging Face Hub as branch step{N} while training (token: HF_TOKEN)",
+      ).argParser(repoArgument),
     )
     .option("--hub-url <url>", "Hub endpoint for --repo", "https://huggingface.co")
     .option(
@@ -80,4 +92,32 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
     );
   deprecatedOption(program, "--out <dir>", "--output");
   return deprecatedOption(program, "--push-to-hub <repo>", "--repo");
+}
+
+/** Commander parser for an integer of at least 1. */
+function positiveIntegerArgument(value: string): number {
+  const parsed = integerArgument(value);
+  if (parsed === 0) {
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Commander parser for a number above 0. */
+function positiveNumberArgument(value: string): number {
+  const parsed = numberArgument(value);
+  if (parsed <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Commander parser for a Hub repository id (`org/name`), checked before anything is tokenized. */
+function repoArgument(value: string): string {
+  try {
+    checkRepoName(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
 }

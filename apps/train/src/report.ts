@@ -46,14 +46,33 @@ export function finalReport(params: FinalReportParams): string[] {
     `  plots        ${[params.plot.svg, params.plot.png].filter((path) => path !== null).join(", ")}${
       params.plot.pngSkipped === undefined ? "" : ` (no PNG: ${params.plot.pngSkipped})`
     }`,
-    `  resume       pythia-train --output ${out} --resume`,
+    `  resume       ${commandForms(`train --output ${out} --resume`, `pythia-train --output ${out} --resume`)}`,
   ];
   if (newest !== undefined) {
-    lines.push(
-      `  evaluate     node ${modelCliPath()} generate --checkpoint ${checkpointDir(out, newest)} --prompt "ROMEO:"`,
-    );
+    const generate = `generate --checkpoint ${checkpointDir(out, newest)} --prompt "ROMEO:"`;
+    lines.push(`  evaluate     ${commandForms(`model ${generate}`, `node ${modelCliPath()} ${generate}`)}`);
   }
   return lines;
+}
+
+/**
+ * A command as the user can run it: `pythia SUBCOMMAND` when the umbrella `pythia` command (@pythia/cli)
+ * is installed next to this app, otherwise the standalone form followed by the umbrella one.
+ */
+function commandForms(subcommand: string, standalone: string): string {
+  return umbrellaInstalled()
+    ? `pythia ${subcommand}`
+    : `${standalone}  (with @pythia/cli: pythia ${subcommand})`;
+}
+
+/** Whether `@pythia/cli` (the `pythia` command) resolves from this app. */
+function umbrellaInstalled(): boolean {
+  try {
+    import.meta.resolve("@pythia/cli/package.json");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `pythia-model` (the @pythia/model CLI), relative to the working directory. */

@@ -3,7 +3,7 @@
  * directory. Precedence: a flag given on the command line, then `--neox-config`, then (with `--resume`)
  * the run's own `run.json`, then the defaults below. Validation is the trainer's and the model's.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { readRunJsonIfExists, type RunJson } from "@pythia/core/run";
 import type { GPTNeoXConfig } from "@pythia/model";
@@ -34,6 +34,7 @@ export interface CliOptions {
   out?: string;
   resume?: boolean;
   allowDataChange?: boolean;
+  strict?: boolean;
   seed?: number;
   backend?: string;
   threads?: number;
@@ -82,6 +83,8 @@ export interface RunPlan {
   resume: boolean;
   /** With `resume`, continue on other data (`--allow-data-change`). */
   allowDataChange: boolean;
+  /** Refuse `--input` bytes that are not UTF-8 instead of replacing them by U+FFFD (`--strict`). */
+  strict: boolean;
   /** `--resume` found the run's `run.json`: its settings are the base of this plan. */
   continuing: boolean;
 }
@@ -128,6 +131,16 @@ export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
     options.microBatchSize ??
     fromFile.microBatchSize ??
     (options.batchSize !== undefined || fromFile.batchSize !== undefined ? batchSize : base.microBatchSize);
+  // Flags that contradict each other are a usage error (exit 2); a YAML whose sizes do, the trainer's (exit 1).
+  if (
+    (options.batchSize !== undefined || options.microBatchSize !== undefined) &&
+    batchSize % microBatchSize !== 0
+  ) {
+    throw new CliError(
+      2,
+      `--micro-batch-size ${microBatchSize} must divide --batch-size ${batchSize} (gradient accumulation needs equal micro-batches); pass a --micro-batch-size that divides it, e.g. ${largestDivisorUpTo(batchSize, microBatchSize)}`,
+    );
+  }
   const flags = {
     steps: options.steps,
     seqLength: options.seqLength,
@@ -152,6 +165,7 @@ export function planRun(options: CliOptions, now: Date = new Date()): RunPlan {
     data: planData(options, out, previous, recorded),
     resume: options.resume === true,
     allowDataChange: options.allowDataChange === true,
+    strict: options.strict === true,
     continuing: previous !== null,
   };
 }
@@ -178,6 +192,13 @@ function planData(
     if (missing.length > 0) {
       throw new CliError(1, `--input: ${missing.join(", ")} not found`);
     }
+    const folder = options.input.find((file) => statSync(file).isDirectory());
+    if (folder !== undefined) {
+      throw new CliError(
+        1,
+        `--input ${folder}: is a directory; pass the files in it (e.g. ${join(folder, "*.jsonl.zst")})`,
+      );
+    }
     const name = basename(options.input[0] as string).replace(/(\.jsonl)?(\.zst)?(\.[a-z]+)?$/i, "");
     return {
       kind: "preprocess",
@@ -196,6 +217,16 @@ function planData(
     outputPrefix: join(out, "data", BUNDLED_CORPUS_NAME),
     bundled: true,
   };
+}
+
+/** The largest divisor of `n` that is at most `limit` (at least 1). */
+function largestDivisorUpTo(n: number, limit: number): number {
+  for (let d = Math.min(n, limit); d > 1; d--) {
+    if (n % d === 0) {
+      return d;
+    }
+  }
+  return 1;
 }
 
 function timestamp(date: Date): string {

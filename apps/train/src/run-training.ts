@@ -2,7 +2,7 @@
 import { completeCheckpointSteps, readMetrics } from "@pythia/core/run";
 import type { HubUploader } from "@pythia/hub";
 import { parameterCount } from "@pythia/model";
-import { train, type DataSource, type TrainConfig, type TrainingData } from "@pythia/trainer";
+import { train, TrainingError, type DataSource, type TrainConfig, type TrainingData } from "@pythia/trainer";
 import { NAME } from "./name.js";
 import { plotLossCurve } from "./plot.js";
 import { createProgressDisplay, type ProgressDisplay } from "./progress.js";
@@ -75,6 +75,8 @@ export async function runTraining(
         display.onEvent(event);
       },
     });
+  } catch (error) {
+    throw withCliOverride(error);
   } finally {
     display.stop();
   }
@@ -92,4 +94,25 @@ export async function runTraining(
     alreadyFinished: fromStep >= config.steps,
   });
   process.stdout.write(`${report.join("\n")}\n`);
+}
+
+/** The library's default fix for a refused data change (`dataChangedError` without `override`). */
+const LIBRARY_OVERRIDE = "pass allowDataChange (pythia-train: --allow-data-change)";
+
+/** `train()`'s DATA_CHANGED refusal says the library option; from the command line, the flag is the fix. */
+function withCliOverride(error: unknown): unknown {
+  if (
+    !TrainingError.isInstance(error) ||
+    error.code !== "DATA_CHANGED" ||
+    !error.message.includes(LIBRARY_OVERRIDE)
+  ) {
+    return error;
+  }
+  return new TrainingError(
+    "DATA_CHANGED",
+    error.message.replace(LIBRARY_OVERRIDE, "pass --allow-data-change"),
+    {
+      cause: error,
+    },
+  );
 }

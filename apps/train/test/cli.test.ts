@@ -5,6 +5,7 @@ import {
   copyFileSync,
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -115,6 +116,13 @@ describe("pythia-train", () => {
     expect(first.stdout).toMatch(/checkpoints {2}6 \(step0 … step6/);
     expect(first.stdout).toMatch(/validation {3}loss \d+\.\d+, perplexity \d+\.\d+ \(step 6\)/);
     expect(first.stdout).toContain(`pythia-train --output ${out} --resume`);
+    // @pythia/cli is not installed next to the app here: the standalone form, then the umbrella one.
+    expect(first.stdout).toContain(
+      `  resume       pythia-train --output ${out} --resume  (with @pythia/cli: pythia train --output ${out} --resume)\n`,
+    );
+    expect(first.stdout).toMatch(
+      /\n {2}evaluate {5}node \S+cli\.js generate --checkpoint \S+step6 --prompt "ROMEO:" {2}\(with @pythia\/cli: pythia model generate --checkpoint \S+step6 --prompt "ROMEO:"\)\n/,
+    );
   });
 
   it("--resume on a finished run trains nothing and succeeds", () => {
@@ -238,8 +246,8 @@ describe("pythia-train", () => {
     );
     expectOneLineError(
       run(["--batch-size", "8", "--micro-batch-size", "3", "--output", join(root, "e2")]),
-      1,
-      "microBatchSize: must divide batchSize 8",
+      2,
+      "--micro-batch-size 3 must divide --batch-size 8",
     );
     expectOneLineError(
       run(["--preset", "pythia-13m", "--output", join(root, "e3")]),
@@ -262,6 +270,39 @@ describe("pythia-train", () => {
     expectOneLineError(run(["--steps", "many"]), 2, "expected a non-negative integer");
     expectOneLineError(run(["--resume"]), 2, "--resume needs --output DIR");
     expect(["e1", "e2", "e3", "e4"].some((name) => existsSync(join(root, name)))).toBe(false);
+  });
+
+  it("malformed counts, repository ids and batch sizes are usage errors (exit 2) caught before tokenizing", () => {
+    expectOneLineError(
+      run(["--steps", "0", "--output", join(root, "u1")]),
+      2,
+      'expected a positive integer, got "0"',
+    );
+    expectOneLineError(
+      run(["--steps", "-1", "--output", join(root, "u2")]),
+      2,
+      "expected a non-negative integer",
+    );
+    expectOneLineError(
+      run(["--batch-size", "3", "--micro-batch-size", "2", "--output", join(root, "u3")]),
+      2,
+      "--micro-batch-size 2 must divide --batch-size 3",
+    );
+    expectOneLineError(
+      run(["--lr", "0", "--output", join(root, "u4")]),
+      2,
+      'expected a positive number, got "0"',
+    );
+    const badRepo = spawnSync(process.execPath, [cli, ...tinyArgs(join(root, "u5")), "--repo", "ab"], {
+      encoding: "utf8",
+      env: { ...env, HF_TOKEN: "hf_test_token" },
+    });
+    expectOneLineError(
+      { code: badRepo.status, stdout: badRepo.stdout, stderr: badRepo.stderr },
+      2,
+      '"ab" is not a model repository name: expected ORG/NAME',
+    );
+    expect(["u1", "u2", "u3", "u4", "u5"].some((name) => existsSync(join(root, name)))).toBe(false);
   });
 
   it("Ctrl-C stops between steps, says how to resume, exits 130", async () => {
@@ -428,6 +469,9 @@ describe("--resume pins the run's data and verifies its checkpoints", () => {
     writeFileSync(`${other}.bin`, Buffer.concat([Buffer.alloc(2), tokens.subarray(2)]));
     const otherData = run(["--output", out, "--resume", "--data", other]);
     expectErrorLine(otherData, 1, "dataIdentity: the data differs from the run's (train.binSampleSha256 was");
+    // From the command line the fix is the flag, not the library's option name.
+    expect(otherData.stderr).toContain("pass --allow-data-change to continue on this data");
+    expect(otherData.stderr).not.toContain("allowDataChange");
     // Nothing was tokenized over the run's data, and run.json is as it was.
     expect(readFileSync(join(out, "data", "corpus-a_text_document.bin")).equals(tokens)).toBe(true);
     expect(readFileSync(join(out, "run.json"), "utf8")).toBe(runJson);
@@ -448,4 +492,104 @@ describe("--resume pins the run's data and verifies its checkpoints", () => {
       "--allow-data-change needs --resume",
     );
   });
+});
+
+describe("--input that is not UTF-8", () => {
+  const root = mkdtempSync(join(tmpdir(), "pythia-train-utf8-"));
+  // Valid text, then 0xff (never valid in UTF-8) at byte 12, then more valid text.
+  const file = join(root, "latin1.txt");
+  writeFileSync(
+    file,
+    Buffer.concat([
+      Buffer.from("First line.\n"),
+      Buffer.from([0xff]),
+      Buffer.from(" second line.\n"),
+      readFileSync(fixture("corpus-a.txt")),
+    ]),
+  );
+  const args = (out: string) => [
+    "--neox-config",
+    fixture("tiny-neox.yml"),
+    "--input",
+    file,
+    "--output",
+    out,
+    "--export-neox-config",
+    join(root, `${out.split("/").at(-1)}.yml`),
+  ];
+
+  it("warns with pythia-data preprocess's line and tokenizes with U+FFFD; --strict refuses it in one line, exit 1", () => {
+    const warned = run(args(join(root, "lenient")));
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr.split("\n")).toContain(
+      `warning: ${file}: invalid UTF-8 at byte 12 (1 invalid sequence); replaced by U+FFFD (pass --strict to refuse such input)`,
+    );
+    const strict = run([...args(join(root, "strict")), "--strict"]);
+    expectErrorLine(strict, 1, `${file}: invalid UTF-8 at byte 12; the input must be UTF-8`);
+    expect(strict.stderr).not.toContain("warning: ");
+    expect(existsSync(join(root, "strict"))).toBe(false); // nothing half-made left behind
+  });
+});
+
+describe("a failure while tokenizing", () => {
+  const root = mkdtempSync(join(tmpdir(), "pythia-train-cleanup-"));
+  // The first 100 of its 158 bytes: zstd reports an unexpected end of data.
+  const truncated = join(root, "truncated.jsonl.zst");
+  writeFileSync(
+    truncated,
+    readFileSync(
+      fileURLToPath(new URL("../../../packages/dataloader/test/fixtures/corpus.jsonl.zst", import.meta.url)),
+    ).subarray(0, 100),
+  );
+
+  it("leaves no half-made run directory: removes OUT (or OUT/data) when this invocation created it", () => {
+    const fresh = join(root, "fresh");
+    expectErrorLine(
+      run(["--input", truncated, "--output", fresh]),
+      1,
+      "truncated.jsonl.zst: not valid zstd data",
+    );
+    expect(existsSync(fresh)).toBe(false);
+    // An existing, empty --output stays, empty.
+    const existing = join(root, "existing");
+    mkdirSync(existing);
+    expectErrorLine(run(["--input", truncated, "--output", existing]), 1, "not valid zstd data");
+    expect(readdirSync(existing)).toEqual([]);
+    const folder = join(root, "inputs");
+    mkdirSync(folder);
+    expectErrorLine(
+      run(["--input", folder, "--output", join(root, "dir")]),
+      1,
+      `--input ${folder}: is a directory`,
+    );
+    expect(existsSync(join(root, "dir"))).toBe(false);
+  });
+});
+
+describe("--resume with an --output that holds no run", () => {
+  it("says there is nothing to resume there and starts a new run (the first attempt of a requeue loop)", () => {
+    const root = mkdtempSync(join(tmpdir(), "pythia-train-resume-new-"));
+    const out = join(root, "run");
+    const args = tinyArgs(out).map((arg) => (arg === "6" ? "1" : arg));
+    const result = run([...args, "--resume"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      `pythia-train: note: --resume: ${out} holds no run (no run.json, no checkpoint); nothing to resume there, starting a new run`,
+    );
+    expect(
+      readdirSync(out)
+        .filter((entry) => /^step\d+$/.test(entry))
+        .sort(),
+    ).toEqual(["step0", "step1"]);
+    // An empty folder is no run either (here exported instead of trained, to stay fast).
+    const empty = join(root, "empty");
+    mkdirSync(empty);
+    const exported = run(["--output", empty, "--resume", "--export-neox-config", join(root, "empty.yml")]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toContain(`note: --resume: ${empty} holds no run`);
+    // A run that exists is resumed without the note.
+    const resumed = run(["--output", out, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toContain("note: --resume");
+  }, 60_000);
 });
