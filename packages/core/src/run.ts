@@ -3,6 +3,7 @@
  * the analyses and the apps (docs/decisions/0012-run-contract.md):
  *
  *     <run>/run.json          the configuration and data (versioned; paths relative to the run)
+ *     <run>/run.lock          held by the process writing into the run (pid, hostname, start time)
  *     <run>/metrics.jsonl     one record per training step or validation
  *     <run>/step{N}/          a checkpoint, complete when its manifest.json matches its files
  *     <run>/index-maps/       the data order's .npy cache (index-map runs)
@@ -78,6 +79,13 @@ export {
   type ResumeCheckpoint,
   type SetAsideCheckpointParams,
 } from "./run/resume-checkpoint.js";
+export {
+  RUN_LOCK,
+  acquireRunLock,
+  type AcquireRunLockParams,
+  type RunLock,
+  type RunLockOwner,
+} from "./run/run-lock.js";
 export { temporaryPath } from "./files.js";
 export {
   isTemporaryName,

@@ -1,9 +1,20 @@
 // What `resume` promises (docs/decisions/0019-what-resume-promises.md), case by case.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { datasetIdentity, readMetrics, readRunJson } from "@pythia/core/run";
-import { initCompute } from "@pythia/model";
+import { spawnSync } from "node:child_process";
+import { hostname } from "node:os";
+import { datasetIdentity, fileIdentity, readMetrics, readRunJson, RunError } from "@pythia/core/run";
+import { initCompute, readSafetensors, writeSafetensors } from "@pythia/model";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AdamW,
@@ -151,6 +162,87 @@ describe("resume pins the data", () => {
       { step: 2, changes: [expect.objectContaining({ field: "train.binSampleSha256" })], previous },
     ]);
     expect(readMetrics({ dir: out }).filter((record) => record.type === "train")).toHaveLength(6);
+  });
+
+  it("refuses a run whose run.json is missing while it holds checkpoints, changing nothing", async () => {
+    const out = copyRun(stopped);
+    rmSync(join(out, "run.json"));
+    const before = snapshot(out);
+    const error = await caught(
+      train({ config, data: { kind: "index-map", prefix: data }, out, resume: true }),
+    );
+    expect(TrainingError.isInstance(error) && error.code).toBe("RUN_JSON");
+    expect((error as Error).message).toBe(
+      `${join(out, "run.json")}: missing, while the run holds checkpoints (step{N}/); nothing records the data they were trained on: restore run.json from a copy (e.g. the Hub), or pass allowDataChange (pythia-train: --allow-data-change) to adopt this data knowingly`,
+    );
+    expect(snapshot(out)).toEqual(before);
+    // Knowingly: the data is adopted and recorded, with a note.
+    const events = await trainEvents({
+      config,
+      data: { kind: "index-map", prefix: data },
+      out,
+      resume: true,
+      allowDataChange: true,
+    });
+    expect(events[0]).toEqual(expect.objectContaining({ type: "data-identity-recorded" }));
+    expect(readRunJson({ dir: out }).dataIdentity?.train).toEqual(await datasetIdentity({ prefix: data }));
+  });
+
+  it("a run stopped before its first checkpoint keeps its recorded inputs, and starts over on other data", async () => {
+    // As a kill between writing run.json and step0/ leaves a run that tokenized its input.
+    const out = copyRun(stopped);
+    for (const name of readdirSync(out).filter((entry) => /^step\d+$/.test(entry))) {
+      rmSync(join(out, name), { recursive: true });
+    }
+    const json = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    const inputs = [await fileIdentity({ path: `${data}.idx` })];
+    const tokenizer = await fileIdentity({ path: `${data}.bin` });
+    json.dataIdentity = { ...json.dataIdentity, inputs, tokenizer };
+    writeFileSync(join(out, "run.json"), JSON.stringify(json));
+    // The same data, as the CLI resumes it after checking the inputs: no dataSource.
+    const restarted = runDir();
+    cpSync(out, restarted, { recursive: true });
+    await train({ config, data: { kind: "index-map", prefix: data }, out: restarted, resume: true });
+    expect(readRunJson({ dir: restarted }).dataIdentity).toEqual(
+      expect.objectContaining({ inputs, tokenizer, train: await datasetIdentity({ prefix: data }) }),
+    );
+    // Other data with its own source: nothing was trained, so a fresh start recording the new identity.
+    const other = copyDataset(data);
+    flipBit(`${other}.bin`);
+    const otherInputs = [await fileIdentity({ path: `${other}.bin` })];
+    const events = await trainEvents({
+      config,
+      data: { kind: "index-map", prefix: other },
+      out,
+      resume: true,
+      dataSource: { inputs: otherInputs, tokenizer },
+    });
+    expect(events.filter((event) => event.type.startsWith("data-"))).toEqual([]);
+    const run = readRunJson({ dir: out });
+    expect(run.dataIdentity).toEqual(
+      expect.objectContaining({
+        inputs: otherInputs,
+        tokenizer,
+        train: await datasetIdentity({ prefix: other }),
+      }),
+    );
+    expect(run.dataChanges).toEqual([]);
+  });
+
+  it("refuses other data on a finished run, even with allowDataChange, leaving run.json as it was", async () => {
+    const out = copyRun(stopped);
+    await train({ config, data: { kind: "index-map", prefix: data }, out, resume: true });
+    const other = copyDataset(data);
+    flipBit(`${other}.bin`);
+    const before = snapshot(out);
+    const error = await caught(
+      train({ config, data: { kind: "index-map", prefix: other }, out, resume: true, allowDataChange: true }),
+    );
+    expect(TrainingError.isInstance(error) && error.code).toBe("DATA_CHANGED");
+    expect((error as Error).message).toBe(
+      `${join(out, "run.json")}: dataIdentity: the run is finished (step6 is its last step), so nothing would train on this data and run.json keeps the data it was trained on; resume without allowDataChange on that data (${data}), or start a new run on this data`,
+    );
+    expect(snapshot(out)).toEqual(before);
   });
 
   it("takes the same bytes at another path, and records an older run's identity with a note", async () => {
@@ -301,5 +393,95 @@ describe("resume verifies checkpoints and repairs records", () => {
     });
     expect(losses(out)).toEqual(losses(reference));
     expect(manifests(out)).toEqual(manifests(reference));
+  });
+});
+
+describe("resume locks the run and checks the optimizer's header", () => {
+  const config = tinyConfig({ steps: 4, checkpointEvery: 2 });
+  let data: string;
+  let reference: string;
+
+  beforeAll(async () => {
+    data = tinyDataset();
+    reference = runDir();
+    await train({ config, data: { kind: "index-map", prefix: data }, out: reference });
+  });
+
+  it("a second train() on a run another live process holds fails fast, leaving its temporary files", async () => {
+    const out = copyRun(reference);
+    rmSync(join(out, "step4"), { recursive: true });
+    const lock = { pid: process.pid, hostname: hostname(), startedAt: "2026-12-03T12:00:00.000Z" };
+    writeFileSync(join(out, "run.lock"), JSON.stringify(lock));
+    mkdirSync(join(out, "step4.tmp-1-abc")); // the holder's checkpoint in progress
+    const error = await caught(
+      train({ config, data: { kind: "index-map", prefix: data }, out, resume: true }),
+    );
+    expect(RunError.isInstance(error) && error.code).toBe("RUN_LOCKED");
+    expect((error as Error).message).toBe(
+      `${join(out, "run.lock")}: another process writes into this run (pid ${process.pid} on ${hostname()}, since 2026-12-03T12:00:00.000Z); wait for it to finish or stop it, or, if no such process runs, delete ${join(out, "run.lock")}`,
+    );
+    expect(existsSync(join(out, "step4.tmp-1-abc"))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, "run.lock"), "utf8"))).toEqual(lock);
+  });
+
+  it("two train() calls at once: the second is refused, the first ends as an uninterrupted run", async () => {
+    const out = copyRun(reference);
+    rmSync(join(out, "step4"), { recursive: true });
+    const params = { config, data: { kind: "index-map" as const, prefix: data }, out, resume: true };
+    const [first, second] = await Promise.allSettled([train(params), train(params)]);
+    expect(first.status).toBe("fulfilled");
+    expect(second.status === "rejected" && RunError.isInstance(second.reason) && second.reason.code).toBe(
+      "RUN_LOCKED",
+    );
+    expect(losses(out)).toEqual(losses(reference));
+    expect(existsSync(join(out, "run.lock"))).toBe(false);
+  });
+
+  it("takes over the lock of a dead process on this host", async () => {
+    const out = copyRun(reference);
+    rmSync(join(out, "step4"), { recursive: true });
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid as number;
+    writeFileSync(
+      join(out, "run.lock"),
+      JSON.stringify({ pid: dead, hostname: hostname(), startedAt: "2026-12-03T12:00:00.000Z" }),
+    );
+    await train({ config, data: { kind: "index-map", prefix: data }, out, resume: true });
+    expect(manifests(out)).toEqual(manifests(reference));
+    expect(existsSync(join(out, "run.lock"))).toBe(false);
+  });
+
+  it("readTrainingCheckpoint refuses an optimizer.safetensors header with a stray or mis-shaped tensor", async () => {
+    const out = copyRun(reference);
+    const file = join(out, "step2", "optimizer.safetensors");
+    const { tensors, metadata } = await readSafetensors(file);
+    const entries = Object.fromEntries(
+      [...tensors].map(([name, tensor]) => [
+        name,
+        { dtype: "F32" as const, shape: [...tensor.shape], data: tensor.data },
+      ]),
+    );
+    const optimizer = () => new AdamW({ beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });
+    await writeSafetensors(
+      file,
+      { ...entries, stray: { dtype: "F32", shape: [4], data: new Float32Array(4) } },
+      { metadata },
+    );
+    const stray = await caught(
+      readTrainingCheckpoint({ dir: join(out, "step2"), optimizer: optimizer(), verified: true }),
+    );
+    expect(TrainingError.isInstance(stray) && stray.code).toBe("CHECKPOINT");
+    expect((stray as Error).message).toBe(
+      `${file}: stray is not a moment of a model parameter; this is not this model's optimizer state: restore the checkpoint from a copy (e.g. the Hub) or use an earlier step`,
+    );
+    const name = "exp_avg.gpt_neox.embed_in.weight";
+    expect(entries[name]?.shape).toEqual([64, 16]);
+    await writeSafetensors(
+      file,
+      { ...entries, [name]: { dtype: "F32", shape: [16, 64], data: new Float32Array(64 * 16) } },
+      { metadata },
+    );
+    await expect(
+      readTrainingCheckpoint({ dir: join(out, "step2"), optimizer: optimizer(), verified: true }),
+    ).rejects.toThrow(`${file}: ${name} has shape [16, 64], the parameter [64, 16];`);
   });
 });

@@ -3,10 +3,11 @@
  * step: learning rate → batch (with interventions) → micro-batch gradients → clip → AdamW → events,
  * metrics line, checkpoint on Pythia's schedule, validation. Emits events; never prints.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { checkpointSteps, drain } from "@pythia/core";
 import {
+  acquireRunLock,
   appendMetrics,
   assertNoCheckpoints,
   checkpointDir,
@@ -14,6 +15,7 @@ import {
   compareDataIdentity,
   completeCheckpointSteps,
   findResumeCheckpoint,
+  parseCheckpointName,
   readMetrics,
   readRunJsonIfExists,
   removeTemporaryFiles,
@@ -27,6 +29,7 @@ import {
   type ManifestFailure,
   type RejectedCheckpoint,
   type RunDataFormat,
+  type RunLock,
 } from "@pythia/core/run";
 import { computeInfo, GPTNeoXModel, parseConfig, takeWebGPUErrors } from "@pythia/model";
 import * as tf from "@tensorflow/tfjs-core";
@@ -139,8 +142,27 @@ export function parseTrainConfig(input: TrainConfigInput): TrainConfig {
   return { ...result.data, model: parseConfig(result.data.model) };
 }
 
-/** Runs (or resumes) training, yielding events; returns the summary. */
+/**
+ * Runs (or resumes) training, yielding events; returns the summary. Holds `<out>/run.lock` while it
+ * runs, so a second process on the same run fails fast (`RunError` `RUN_LOCKED`).
+ */
 export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent, TrainSummary> {
+  // A run directory that does not exist yet is locked once it is created (a failed start leaves none).
+  const held: { lock: RunLock | null } = {
+    lock: existsSync(params.out) ? acquireRunLock({ dir: params.out }) : null,
+  };
+  try {
+    return yield* trainLocked(params, held);
+  } finally {
+    held.lock?.release();
+  }
+}
+
+/** `trainIter` once the run is locked (`held.lock` is taken after creating `out` when it was null). */
+async function* trainLocked(
+  params: TrainParams,
+  held: { lock: RunLock | null },
+): AsyncGenerator<TrainEvent, TrainSummary> {
   const config = parseTrainConfig(params.config);
   const out = params.out;
   if (!params.resume) {
@@ -162,16 +184,34 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
   // Everything below up to "Nothing has been changed" only reads: a refusal leaves the run as it was.
   checkTrainingData({ data: params.data, config });
   const recorded = params.resume ? readRunJsonIfExists({ dir: out }) : null;
+  if (params.resume && recorded === null && !params.allowDataChange && hasCheckpointFolders(out)) {
+    // Without run.json nothing says which data the checkpoints were trained on.
+    throw new TrainingError(
+      "RUN_JSON",
+      `${join(out, RUN_JSON)}: missing, while the run holds checkpoints (step{N}/); nothing records the data they were trained on: restore run.json from a copy (e.g. the Hub), or pass allowDataChange (pythia-train: --allow-data-change) to adopt this data knowingly`,
+    );
+  }
   let identity = await trainingDataIdentity({ data: params.data, config, source: params.dataSource });
   const resumePoint = params.resume ? await findResumeCheckpoint({ dir: out }) : null;
   const continuing = resumePoint !== null && (resumePoint.step !== null || resumePoint.rejected.length > 0);
   let changes: DataIdentityChange[] = [];
-  if (continuing && recorded?.dataIdentity != null) {
-    changes = compareDataIdentity(recorded.dataIdentity, identity);
+  if (recorded?.dataIdentity != null) {
+    // Without a checkpoint nothing was trained: other data is a fresh start, not a change.
+    const compared = compareDataIdentity(recorded.dataIdentity, identity);
+    if (continuing) {
+      changes = compared;
+    }
     if (changes.length > 0 && !params.allowDataChange) {
       throw dataChangedError({ out, recorded: recorded.dataIdentity, changes });
     }
-    if (changes.length === 0 && params.dataSource === undefined) {
+    if (changes.length > 0 && resumePoint?.step === config.steps) {
+      // A finished run trains no further step: recording this data would claim it trained on it.
+      throw new TrainingError(
+        "DATA_CHANGED",
+        `${join(out, RUN_JSON)}: dataIdentity: the run is finished (${checkpointName(config.steps)} is its last step), so nothing would train on this data and run.json keeps the data it was trained on; resume without allowDataChange on that data (${recorded.dataIdentity.train.prefix}), or start a new run on this data`,
+      );
+    }
+    if (compared.length === 0 && params.dataSource === undefined) {
       // The same tokens: keep what they were tokenized from.
       const { tokenizer, inputs } = recorded.dataIdentity;
       identity = {
@@ -223,6 +263,8 @@ export async function* trainIter(params: TrainParams): AsyncGenerator<TrainEvent
     source = openBatchSourceLeavingNothing({ data: params.data, config, out });
     // Nothing but the index-map cache has been changed so far.
     mkdirSync(out, { recursive: true });
+    held.lock ??= acquireRunLock({ dir: out });
+    // Safe under the lock: no other live process writes into the run.
     removeTemporaryFiles({ dir: out });
     if (resumeFrom !== undefined) {
       // Set damaged newer checkpoints aside; drop the metrics after the resume point.
@@ -484,6 +526,11 @@ async function evaluate(
     tf.dispose([ids, loss, tokenLosses]);
   }
   return sum / config.evalBatches;
+}
+
+/** True when `out` holds a `step{N}/` folder (damaged or not). */
+function hasCheckpointFolders(out: string): boolean {
+  return existsSync(out) && readdirSync(out).some((name) => parseCheckpointName(name) !== null);
 }
 
 /** Steps after which the run validates: every `evalEvery` steps and the last. */

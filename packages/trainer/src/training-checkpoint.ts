@@ -103,7 +103,11 @@ export async function readTrainingCheckpoint(params: {
     );
   }
   const model = await loadCheckpoint({ dir: params.dir, verify: false }); // verified above, optimizer included
-  const { tensors, metadata } = await readSafetensors(join(params.dir, "optimizer.safetensors"));
+  const optimizerFile = join(params.dir, "optimizer.safetensors");
+  const { tensors, metadata } = await readSafetensors(optimizerFile, {
+    // From the header, before any data is read: a stray or mis-shaped tensor is refused unread.
+    checkTensors: (described) => checkMoments({ file: optimizerFile, described, model }),
+  });
   params.optimizer.step = Number(metadata.step ?? state.step);
   for (const name of Object.keys(model.params)) {
     const m = tensors.get(`exp_avg.${name}`);
@@ -123,4 +127,39 @@ export async function readTrainingCheckpoint(params: {
     });
   }
   return { model, state };
+}
+
+/** Float dtypes a moment may be stored in. */
+const MOMENT_DTYPES = new Set(["F32", "F16", "BF16", "F64"]);
+
+/**
+ * Refuses an `optimizer.safetensors` header naming anything but `exp_avg.X` / `exp_avg_sq.X` for a
+ * parameter X of the model, with X's shape and a float dtype.
+ */
+function checkMoments(params: {
+  file: string;
+  /** The header's tensors (`checkTensors`' argument). */
+  described: ReadonlyMap<string, { dtype: string; shape: readonly number[] }>;
+  model: GPTNeoXModel;
+}): void {
+  const problems: string[] = [];
+  for (const [name, tensor] of params.described) {
+    const match = /^exp_avg(?:_sq)?\.(.+)$/.exec(name);
+    const parameter = match === null ? undefined : params.model.params[match[1] as string];
+    if (parameter === undefined) {
+      problems.push(`${name} is not a moment of a model parameter`);
+    } else if (JSON.stringify(tensor.shape) !== JSON.stringify(parameter.shape)) {
+      problems.push(
+        `${name} has shape [${tensor.shape.join(", ")}], the parameter [${parameter.shape.join(", ")}]`,
+      );
+    } else if (!MOMENT_DTYPES.has(tensor.dtype)) {
+      problems.push(`${name} has dtype ${tensor.dtype}, not a float`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new TrainingError(
+      "CHECKPOINT",
+      `${params.file}: ${problems.slice(0, 3).join("; ")}${problems.length > 3 ? `; and ${problems.length - 3} more` : ""}; this is not this model's optimizer state: restore the checkpoint from a copy (e.g. the Hub) or use an earlier step`,
+    );
+  }
 }

@@ -8,6 +8,8 @@ export type TrainingErrorCode =
   | "DATA"
   /** `resume` on data other than `run.json` records (without `allowDataChange`). */
   | "DATA_CHANGED"
+  /** `resume` on a run directory whose `run.json` is missing while it holds checkpoints. */
+  | "RUN_JSON"
   | "CHECKPOINT"
   | "DIVERGED"
   | "ABORTED"

@@ -11,7 +11,9 @@ export type RunErrorCode =
   /** A `metrics.jsonl` line (other than a torn last one) is not a metrics record. */
   | "METRICS"
   /** A directory already holds checkpoints, or a path does not exist. */
-  | "RUN_DIR";
+  | "RUN_DIR"
+  /** Another live process holds the run's `run.lock`. */
+  | "RUN_LOCKED";
 
 /** A run directory (`run.json`, `metrics.jsonl`, `step{N}/manifest.json`) that cannot be read or used. */
 export class RunError extends PythiaError<RunErrorCode> {
