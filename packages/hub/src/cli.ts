@@ -29,6 +29,9 @@ function pushReporter(): (event: PushEvent) => void {
   let last = 0;
   return (event) => {
     switch (event.type) {
+      case "checkpoint-skipped":
+        process.stderr.write(`warning: ${event.dir}: skipped, ${event.reason}\n`);
+        break;
       case "repo-created":
         process.stderr.write(`created ${event.repo}\n`);
         break;

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deleteBranch } from "@huggingface/hub";
@@ -135,6 +135,25 @@ describe("pythia-hub", () => {
     const steps = await run(["verify", "--repo", "a/b", "--steps", "10"]);
     expect(steps.code).toBe(2);
     expect(steps.stderr).toBe("error: --steps and --every go together\n");
+  });
+
+  it("push warns about each step{N} directory without a manifest.json instead of skipping it silently", async () => {
+    const dir = await fakeRun();
+    mkdirSync(join(dir, "step3"));
+    writeFileSync(join(dir, "step3", "model.safetensors"), "partial");
+    mkdirSync(join(dir, "step5"));
+    const push = await run(["push", "--run", dir, "--repo", repoName()]);
+    expect(push.code).toBe(0);
+    const warnings = push.stderr.split("\n").filter((line) => line.startsWith("warning: "));
+    const reason =
+      "skipped, no manifest.json: an incomplete checkpoint (still being written, or its write was interrupted), so it is not uploaded; finish or resume training to write it again, or delete it";
+    expect(warnings).toEqual([
+      `warning: ${join(dir, "step3")}: ${reason}`,
+      `warning: ${join(dir, "step5")}: ${reason}`,
+    ]);
+    expect(push.stdout).toMatch(
+      /^step0\tuploaded\t[0-9a-f]{40}\nstep1\tuploaded\t[0-9a-f]{40}\nstep2\tuploaded/,
+    );
   });
 
   it("push takes the run as --run <dir>; the positional form is hidden", async () => {
