@@ -3,10 +3,10 @@
  * by `cli.ts` only for this command. Progress goes to stderr: a cli-progress bar on a terminal when the
  * optional peer dependency `cli-progress` is installed, plain lines otherwise.
  */
-import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { TokenizerError } from "./errors.js";
 import { trainBpe, trainedTokenizerJson, type TrainBpeProgress } from "./train-bpe.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
 
 const TRAIN_USAGE = `Usage: pythia-tokenize train --input FILE... --output tokenizer.json [options]
 
@@ -100,7 +100,8 @@ async function train(argv: string[]): Promise<void> {
     });
     display?.stop();
     try {
-      await writeFile(output, trainedTokenizerJson(model));
+      // Atomic: an interrupted or failed write never leaves a truncated tokenizer.json over a good one.
+      await writeFileAtomic(output, trainedTokenizerJson(model));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
       throw new TokenizerError(

@@ -1,6 +1,6 @@
 // The pythia-tokenize CLI, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { linkSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -124,6 +124,26 @@ describe("pythia-tokenize train", () => {
     const hf = JSON.parse(readFileSync(fixturePath("bpe-train/enwik8_first100.tokenizer.json"), "utf8"));
     expect(ours.model).toEqual(hf.model);
     expect(ours.pre_tokenizer).toEqual(hf.pre_tokenizer);
+  });
+
+  it("replaces an existing tokenizer.json atomically (a new file renamed over it, not rewritten in place)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
+    const out = join(dir, "tokenizer.json");
+    writeFileSync(out, "old");
+    // Hard-linked to a witness: writing in place would change the witness too.
+    linkSync(out, join(dir, "witness"));
+    const { code } = run([
+      "train",
+      "--quiet",
+      "--input",
+      fixturePath("bpe-train/enwik8_first100.txt"),
+      "--output",
+      out,
+    ]);
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(out, "utf8")).model.merges).toHaveLength(355);
+    expect(readFileSync(join(dir, "witness"), "utf8")).toBe("old");
+    expect(readdirSync(dir).sort()).toEqual(["tokenizer.json", "witness"]);
   });
 
   it("--vocab-size, --special-tokens and --min-frequency", () => {
