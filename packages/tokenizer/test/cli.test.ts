@@ -94,7 +94,24 @@ describe("pythia-tokenize", () => {
 
   it("--help and --version", () => {
     expect(run(["--help"]).stdout).toMatch(/Usage: pythia-tokenize/);
-    expect(run(["--version"]).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const version = JSON.parse(readFileSync(packagePath("package.json"), "utf8")).version as string;
+    // --version / -V on every command, the train subcommand included (docs/cli-conventions.md).
+    for (const args of [["--version"], ["-V"], ["encode", "-V"], ["train", "--version"], ["train", "-V"]]) {
+      const result = run(args);
+      expect({ args, ...result }).toEqual({ args, code: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+
+  it("an unknown option is one error line in commander's words, then the usage; exit 2", () => {
+    for (const args of [["encode", "--x"], ["--x"], ["count", "-q", "a.txt"]]) {
+      const { code, stdout, stderr } = run(args);
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      const option = args.find((arg) => arg.startsWith("-"))!;
+      expect(stderr).toMatch(
+        new RegExp(`^error: unknown option '${option}'\\n\\nUsage: pythia-tokenize <command>`),
+      );
+    }
   });
 });
 
@@ -190,7 +207,7 @@ describe("pythia-tokenize train", () => {
     [
       "an unknown option",
       ["train", "--input", "a.txt", "--vocabsize", "10"],
-      /Unknown option '--vocabsize'/,
+      /^error: unknown option '--vocabsize'\n\nUsage: pythia-tokenize train /,
       2,
     ],
     [
