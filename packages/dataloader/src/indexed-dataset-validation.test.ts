@@ -1,6 +1,6 @@
 // Corrupted files must give typed errors naming the file, the field and the offset: never a crash,
 // a hang or garbage.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -135,6 +135,30 @@ describe("IndexedDataset.open on corrupted files", () => {
     expect(() => IndexedDataset.open(join(dir, "half"))).toThrow(
       /cannot open .*half\.bin \(ENOENT\).*needs both/,
     );
+  });
+
+  it("a directory named like a .bin or .idx is refused up front, naming it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pythia-dir-"));
+    mkdirSync(join(dir, "both.idx"));
+    mkdirSync(join(dir, "both.bin"));
+    expect(() => IndexedDataset.open(join(dir, "both"))).toThrow(
+      `${join(dir, "both.idx")}: is a directory, not a file; pass the dataset prefix (P for the files P.bin and P.idx)`,
+    );
+    // Only the .bin is a directory: refused before its size (the directory's) is compared with the .idx.
+    copyFileSync(fixturePath("random_text_document.idx"), join(dir, "half.idx"));
+    mkdirSync(join(dir, "half.bin"));
+    const error = (() => {
+      try {
+        IndexedDataset.open(join(dir, "half"));
+      } catch (caught) {
+        return caught as DataloaderError;
+      }
+      throw new Error("opened a dataset whose .bin is a directory");
+    })();
+    expect(error.message).toBe(
+      `${join(dir, "half.bin")}: is a directory, not a file; pass the dataset prefix (P for the files P.bin and P.idx)`,
+    );
+    expect(DataloaderError.isInstance(error) && error.code).toBe("DATASET_IO");
   });
 
   it("a file truncated after opening fails the read instead of returning garbage", () => {

@@ -273,9 +273,11 @@ interface IdxContents {
   documentIndex: Float64Array;
 }
 
+/** Opens one of a dataset's files for reading; a folder (or anything but a regular file) is refused up front. */
 function openFile(path: string): number {
+  let fd: number;
   try {
-    return openSync(path, "r");
+    fd = openSync(path, "r");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new DataloaderError(
@@ -284,6 +286,15 @@ function openFile(path: string): number {
       { cause: error },
     );
   }
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    closeSync(fd);
+    throw new DataloaderError(
+      "DATASET_IO",
+      `${path}: is ${stats.isDirectory() ? "a directory" : "not a regular file"}, not a file; pass the dataset prefix (P for the files P.bin and P.idx)`,
+    );
+  }
+  return fd;
 }
 
 /** Reads `view.length` bytes at `position`, or throws naming the file (a short read means truncation). */

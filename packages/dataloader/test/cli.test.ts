@@ -1,6 +1,6 @@
 // pythia-data, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,6 +20,14 @@ function run(args: string[], input = "") {
 }
 
 const fixturePrefix = fixturePath("random_text_document");
+
+/** A prefix whose .bin and .idx are both directories (`mkdir adir.bin adir.idx`). */
+function directoryPrefix(): string {
+  const dir = mkdtempSync(join(tmpdir(), "pythia-data-dirs-"));
+  mkdirSync(join(dir, "adir.bin"));
+  mkdirSync(join(dir, "adir.idx"));
+  return join(dir, "adir");
+}
 
 describe("pythia-data", () => {
   it("write: docs.json -> the reference .bin/.idx bytes", () => {
@@ -201,6 +209,12 @@ describe("pythia-data", () => {
       "a missing dataset",
       ["info", "--prefix", "/no/such/data"],
       /^error: cannot open \/no\/such\/data\.idx \(ENOENT\)/,
+      1,
+    ],
+    [
+      "a directory passed as the .idx",
+      ["info", "--prefix", directoryPrefix()],
+      /^error: .*adir\.idx: is a directory, not a file; pass the dataset prefix \(P for the files P\.bin and P\.idx\)\n$/,
       1,
     ],
     [

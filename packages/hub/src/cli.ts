@@ -6,7 +6,8 @@
  */
 import { deprecatedOption, integerArgument, runCli, UsageError } from "@pythia/core/cli";
 import { existsSync, readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
+import { checkRepoName } from "./hub-client.js";
 import { resolveToken, tokenFilePath } from "./hub-token.js";
 import { listRevisions, pull } from "./pull.js";
 import { pushRun, type PushEvent } from "./push.js";
@@ -28,6 +29,9 @@ function pushReporter(): (event: PushEvent) => void {
   let last = 0;
   return (event) => {
     switch (event.type) {
+      case "checkpoint-skipped":
+        process.stderr.write(`warning: ${event.dir}: skipped, ${event.reason}\n`);
+        break;
       case "repo-created":
         process.stderr.write(`created ${event.repo}\n`);
         break;
@@ -56,8 +60,38 @@ function pushReporter(): (event: PushEvent) => void {
   };
 }
 
-const hubUrlOption = ["--hub-url <url>", "Hub endpoint (default: https://huggingface.co)"] as const;
-const repoOption = ["--repo <org/name>", "model repository"] as const;
+/** Commander parser for `--hub-url`: an http(s) URL, checked before any request (no retries on a typo). */
+function hubUrlArgument(value: string): string {
+  if (!URL.canParse(value)) {
+    throw new InvalidArgumentError(
+      `"${value}" is not a URL; pass the Hub's address, e.g. https://huggingface.co`,
+    );
+  }
+  const protocol = new URL(value).protocol;
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new InvalidArgumentError(
+      `"${value}" is a ${protocol.slice(0, -1)}: URL; the Hub is reached over http or https, e.g. https://huggingface.co`,
+    );
+  }
+  return value;
+}
+
+/** Commander parser for `--repo`: `org/name`, checked before any request. */
+function repoArgument(value: string): string {
+  try {
+    checkRepoName(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
+}
+
+const hubUrlOption = [
+  "--hub-url <url>",
+  "Hub endpoint (default: https://huggingface.co)",
+  hubUrlArgument,
+] as const;
+const repoOption = ["--repo <org/name>", "model repository", repoArgument] as const;
 
 function packageVersion(): string {
   return (
@@ -203,6 +237,9 @@ function program(): Command {
       async (options: { repo: string; steps?: number; every?: number; json?: boolean; hubUrl?: string }) => {
         if ((options.steps === undefined) !== (options.every === undefined)) {
           throw new UsageError("--steps and --every go together");
+        }
+        if (options.every === 0) {
+          throw new UsageError("--every 0: the checkpoint interval must be at least 1");
         }
         const report = await verifyRepo({
           repo: options.repo,

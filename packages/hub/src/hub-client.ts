@@ -8,7 +8,7 @@ import {
 } from "@huggingface/hub";
 import { RunError } from "@pythia/core/run";
 import { HubSyncError } from "./hub-errors.js";
-import { connectionErrorCode, networkErrors } from "./network-error.js";
+import { connectionErrorCode, isRetriableFetchError, networkErrors } from "./network-error.js";
 
 /** Retry policy for Hub requests (429, 5xx and network errors). */
 export interface RetryOptions {
@@ -74,7 +74,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
- * Wraps `fetch` so that 429 and 5xx answers and network errors are retried with exponential backoff
+ * Wraps `fetch` so that 429 and 5xx answers and network errors (those with a system error code) are retried with exponential backoff
  * and jitter (honouring `Retry-After`). Request bodies are Blobs or strings, so they can be re-sent.
  */
 export function retryingFetch(base: typeof fetch, options: RetryOptions = {}): typeof fetch {
@@ -90,7 +90,12 @@ export function retryingFetch(base: typeof fetch, options: RetryOptions = {}): t
         response = await base(input, init);
       } catch (error) {
         const refused = ["ECONNREFUSED", "ENOTFOUND"].includes(connectionErrorCode(error) ?? "");
-        if (signal?.aborted || attempt >= retries || (refused && attempt >= connectRetries)) {
+        if (
+          signal?.aborted ||
+          !isRetriableFetchError(error) ||
+          attempt >= retries ||
+          (refused && attempt >= connectRetries)
+        ) {
           throw error;
         }
       }
@@ -205,7 +210,42 @@ async function apiJson<T>(hub: ResolvedConnection, path: string, what: string): 
       },
     );
   }
-  return (await response.json()) as T;
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw unexpectedReply(hub, path, response, `${describeBody(response, text)}, not JSON`);
+  }
+}
+
+/** A few words about a reply body that is not what the Hub sends: its content type and first characters. */
+function describeBody(response: Response, text: string): string {
+  const type = response.headers.get("content-type")?.split(";")[0]?.trim() || "no content type";
+  const start = text.trim().slice(0, 40).replace(/\s+/g, " ");
+  return text.trim() === "" ? `an empty ${type} body` : `${type} starting with ${JSON.stringify(start)}`;
+}
+
+/** The error for a reply that is not the Hub's (a proxy's page, another server): one line, naming the URL. */
+function unexpectedReply(
+  hub: ResolvedConnection,
+  path: string,
+  response: Response,
+  what: string,
+): HubSyncError {
+  return new HubSyncError(
+    "REMOTE",
+    `${hub.hubUrl}${path}: the Hub answered ${response.status} with ${what}; check --hub-url (is it a Hugging Face Hub, and is no proxy in the way?)`,
+    { status: response.status },
+  );
+}
+
+/** The error for JSON of the wrong shape (no response left to describe). */
+function wrongShape(hub: ResolvedConnection, path: string, expected: string): HubSyncError {
+  return new HubSyncError(
+    "REMOTE",
+    `${hub.hubUrl}${path}: the Hub answered 200 with JSON that is not ${expected}; check --hub-url (is it a Hugging Face Hub, and is no proxy in the way?)`,
+    { status: 200 },
+  );
 }
 
 /** A branch of the repository and the commit it points to. */
@@ -220,24 +260,37 @@ interface RefsFormat {
 
 /** All branches (`GET /api/models/{repo}/refs`, the route huggingface_hub's `list_repo_refs` uses); null when the repo does not exist. */
 export async function listBranches(hub: ResolvedConnection): Promise<HubBranch[] | null> {
-  const refs = await apiJson<RefsFormat>(
-    hub,
-    `/api/models/${hub.repo}/refs`,
-    `listing the branches of ${hub.repo}`,
-  );
-  return refs === null
-    ? null
-    : refs.branches.map((branch) => ({ name: branch.name, commit: branch.targetCommit }));
+  const path = `/api/models/${hub.repo}/refs`;
+  const refs = await apiJson<unknown>(hub, path, `listing the branches of ${hub.repo}`);
+  if (refs === null) {
+    return null;
+  }
+  const branches = (refs as Partial<RefsFormat> | undefined)?.branches;
+  if (
+    !Array.isArray(branches) ||
+    !branches.every(
+      (branch: unknown) =>
+        typeof (branch as RefsFormat["branches"][number])?.name === "string" &&
+        typeof (branch as RefsFormat["branches"][number]).targetCommit === "string",
+    )
+  ) {
+    throw wrongShape(hub, path, 'a list of refs ({"branches": [{"name", "targetCommit"}, …]})');
+  }
+  return branches.map((branch) => ({ name: branch.name, commit: branch.targetCommit }));
 }
 
 /** Commit id of a revision (`GET /api/models/{repo}/revision/{rev}`); null when it does not exist. */
 export async function revisionCommit(hub: ResolvedConnection, revision: string): Promise<string | null> {
-  const info = await apiJson<{ sha?: string }>(
-    hub,
-    `/api/models/${hub.repo}/revision/${encodeURIComponent(revision)}`,
-    `resolving ${hub.repo}@${revision}`,
-  );
-  return info?.sha ?? null;
+  const path = `/api/models/${hub.repo}/revision/${encodeURIComponent(revision)}`;
+  const info = await apiJson<unknown>(hub, path, `resolving ${hub.repo}@${revision}`);
+  if (info === null) {
+    return null;
+  }
+  const sha = (info as { sha?: unknown } | undefined)?.sha;
+  if (typeof sha !== "string") {
+    throw wrongShape(hub, path, 'a revision ({"sha": …})');
+  }
+  return sha;
 }
 
 /** Every file of a revision, recursively (`GET /api/models/{repo}/tree/{rev}?recursive=true`, paginated). */

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { sha256Hex } from "@pythia/core";
 import { MANIFEST_JSON, parseCheckpointName, parseManifest, verifyCheckpoint } from "@pythia/core/run";
@@ -66,21 +66,48 @@ export async function readLocalCheckpoint(params: {
   return { step: manifest.step, dir, files };
 }
 
+/** A `step{N}` entry of a run that `scanCheckpointDirs` leaves out, and why. */
+export interface SkippedCheckpointDir {
+  dir: string;
+  /** Why it is left out, e.g. `no manifest.json (…)`. */
+  reason: string;
+}
+
 /**
- * The `step{N}` directories of a run that hold a `manifest.json`, ascending by step. Unlike
- * `completeCheckpointSteps`, a damaged one is listed, so that pushing it fails instead of skipping it.
+ * The `step{N}` directories of a run that hold a `manifest.json`, ascending by step, and the `step{N}`
+ * entries without one (a checkpoint still being written, or whose write was interrupted: the trainer
+ * writes `manifest.json` last), which callers must report rather than drop silently. Unlike
+ * `completeCheckpointSteps`, a damaged checkpoint with a manifest is listed, so that pushing it fails.
  */
-export function listCheckpointDirs(runDir: string): string[] {
+export function scanCheckpointDirs(runDir: string): { dirs: string[]; skipped: SkippedCheckpointDir[] } {
   if (!existsSync(runDir)) {
     throw new HubSyncError(
       "INPUT",
       `${runDir} does not exist; pass a run directory written by @pythia/trainer`,
     );
   }
-  return readdirSync(runDir)
-    .map((entry) => ({ entry, step: parseCheckpointName(entry) }))
-    .filter((item): item is { entry: string; step: number } => item.step !== null)
-    .filter((item) => existsSync(join(runDir, item.entry, MANIFEST_JSON)))
-    .sort((a, b) => a.step - b.step)
-    .map((item) => join(runDir, item.entry));
+  const steps = readdirSync(runDir)
+    .map((entry) => ({ entry, step: parseCheckpointName(entry), dir: join(runDir, entry) }))
+    .filter((item): item is { entry: string; step: number; dir: string } => item.step !== null)
+    .sort((a, b) => a.step - b.step);
+  const dirs: string[] = [];
+  const skipped: SkippedCheckpointDir[] = [];
+  for (const item of steps) {
+    if (!statSync(item.dir).isDirectory()) {
+      skipped.push({ dir: item.dir, reason: "not a directory" });
+    } else if (!existsSync(join(item.dir, MANIFEST_JSON))) {
+      skipped.push({
+        dir: item.dir,
+        reason: `no ${MANIFEST_JSON}: an incomplete checkpoint (still being written, or its write was interrupted), so it is not uploaded; finish or resume training to write it again, or delete it`,
+      });
+    } else {
+      dirs.push(item.dir);
+    }
+  }
+  return { dirs, skipped };
+}
+
+/** The `step{N}` directories of a run that hold a `manifest.json`, ascending by step (see `scanCheckpointDirs`). */
+export function listCheckpointDirs(runDir: string): string[] {
+  return scanCheckpointDirs(runDir).dirs;
 }

@@ -7,14 +7,13 @@ import {
   statSync,
   symlinkSync,
   copyFileSync,
-  writeFileSync,
 } from "node:fs";
 import { createReadStream } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { downloadFile, type ListFileEntry } from "@huggingface/hub";
-import { drain, renameDurable, StreamHasher, type StreamHashes } from "@pythia/core";
+import { drain, renameDurable, StreamHasher, writeFileAtomic, type StreamHashes } from "@pythia/core";
 import { MANIFEST_JSON, parseCheckpointName, parseManifest } from "@pythia/core/run";
 import pLimit from "p-limit";
 import { eventChannel } from "./event-channel.js";
@@ -239,7 +238,7 @@ async function pullRevision(
   }
   if (revision !== commit) {
     mkdirSync(join(storage, "refs"), { recursive: true });
-    writeFileSync(join(storage, "refs", revision), commit);
+    writeFileAtomic(join(storage, "refs", revision), commit);
   }
   progress.revision();
   emit({ type: "revision-verified", revision, commit, dir: snapshot });

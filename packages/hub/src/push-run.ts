@@ -4,7 +4,7 @@ import pLimit from "p-limit";
 import { eventChannel } from "./event-channel.js";
 import { hubError } from "./hub-client.js";
 import { HubSyncError } from "./hub-errors.js";
-import { listCheckpointDirs, readLocalCheckpoint, type LocalCheckpoint } from "./local-checkpoint.js";
+import { readLocalCheckpoint, scanCheckpointDirs, type LocalCheckpoint } from "./local-checkpoint.js";
 import { PushSession } from "./push-session.js";
 import type { PushEvent, PushOptions, PushSummary, RevisionPushResult } from "./push-types.js";
 
@@ -46,7 +46,11 @@ export function pushRunIter(params: PushRunParams): AsyncGenerator<PushEvent, Pu
     // Every checkpoint is verified (sha256 against its manifest, one file at a time) before anything
     // is uploaded, so a damaged one stops the push before the repository is touched.
     const checkpoints: LocalCheckpoint[] = [];
-    for (const dir of listCheckpointDirs(params.dir)) {
+    const { dirs, skipped } = scanCheckpointDirs(params.dir);
+    for (const item of skipped) {
+      emit({ type: "checkpoint-skipped", dir: item.dir, reason: item.reason });
+    }
+    for (const dir of dirs) {
       checkpoints.push(await readLocalCheckpoint({ dir }));
     }
     if (checkpoints.length === 0) {

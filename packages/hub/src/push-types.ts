@@ -15,6 +15,8 @@ export interface PushOptions extends HubConnection {
 /** Events of a push (`<noun>-<verb>`); only apps print them. */
 export type PushEvent =
   | { type: "repo-created"; repo: string }
+  /** A `step{N}` entry of the run that is not uploaded (no `manifest.json`: an incomplete checkpoint). */
+  | { type: "checkpoint-skipped"; dir: string; reason: string }
   | { type: "revision-start"; revision: string; step: number; files: number; bytes: number }
   | { type: "revision-skipped"; revision: string; step: number; commit: string }
   | { type: "revision-committed"; revision: string; step: number; commit: string; files: string[] }

@@ -1,6 +1,8 @@
 // pythia-hub, run as users run it: a child process over the built package, against the loopback Hub.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deleteBranch } from "@huggingface/hub";
@@ -23,10 +25,10 @@ beforeAll(async () => {
 afterAll(() => fake.stop());
 
 // Asynchronous: the fake Hub runs in this process, so spawnSync would deadlock it.
-function run(args: string[], env: Record<string, string | undefined> = {}) {
+function run(args: string[], env: Record<string, string | undefined> = {}, url: string | null = hubUrl) {
   const home = mkdtempSync(join(tmpdir(), "hf-home-"));
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args, ...(args[0] ? ["--hub-url", hubUrl] : [])], {
+    const child = spawn(process.execPath, [cli, ...args, ...(args[0] && url ? ["--hub-url", url] : [])], {
       env: { ...process.env, HF_TOKEN: TOKEN, HF_HOME: home, ...env },
     });
     let stdout = "";
@@ -110,8 +112,14 @@ describe("pythia-hub", () => {
 
   it("bad arguments", async () => {
     const repo = await run(["revisions", "--repo", "not-a-repo"]);
-    expect(repo.code).toBe(1);
+    expect(repo.code).toBe(2);
     expect(repo.stderr).toContain("expected ORG/NAME");
+    const short = await run(["revisions", "--repo", "ab"]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/^error: .*"ab" is not a model repository name: expected ORG\/NAME/);
+    const every = await run(["verify", "--repo", "a/b", "--steps", "10", "--every", "0"]);
+    expect(every.code).toBe(2);
+    expect(every.stderr).toBe("error: --every 0: the checkpoint interval must be at least 1\n");
     const both = await run([
       "pull",
       "--repo",
@@ -127,6 +135,25 @@ describe("pythia-hub", () => {
     const steps = await run(["verify", "--repo", "a/b", "--steps", "10"]);
     expect(steps.code).toBe(2);
     expect(steps.stderr).toBe("error: --steps and --every go together\n");
+  });
+
+  it("push warns about each step{N} directory without a manifest.json instead of skipping it silently", async () => {
+    const dir = await fakeRun();
+    mkdirSync(join(dir, "step3"));
+    writeFileSync(join(dir, "step3", "model.safetensors"), "partial");
+    mkdirSync(join(dir, "step5"));
+    const push = await run(["push", "--run", dir, "--repo", repoName()]);
+    expect(push.code).toBe(0);
+    const warnings = push.stderr.split("\n").filter((line) => line.startsWith("warning: "));
+    const reason =
+      "skipped, no manifest.json: an incomplete checkpoint (still being written, or its write was interrupted), so it is not uploaded; finish or resume training to write it again, or delete it";
+    expect(warnings).toEqual([
+      `warning: ${join(dir, "step3")}: ${reason}`,
+      `warning: ${join(dir, "step5")}: ${reason}`,
+    ]);
+    expect(push.stdout).toMatch(
+      /^step0\tuploaded\t[0-9a-f]{40}\nstep1\tuploaded\t[0-9a-f]{40}\nstep2\tuploaded/,
+    );
   });
 
   it("push takes the run as --run <dir>; the positional form is hidden", async () => {
@@ -145,5 +172,61 @@ describe("pythia-hub", () => {
     expect(help.stdout).toMatch(/^Usage: pythia-hub push --run <dir> --repo <org\/name> \[options\]\n/);
     expect(help.stdout).toContain("--run <dir>");
     expect(help.stdout).not.toMatch(/\[dir\]|Arguments:/);
+  });
+});
+
+/** A server that is not a Hub (a proxy's HTML page, JSON of another shape); answers every request alike. */
+async function badHub(
+  status: number,
+  type: string,
+  body: string,
+): Promise<{ url: string; close: () => void }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(status, { "content-type": type });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
+describe("pythia-hub against a server that is not a Hub", () => {
+  it("an HTML page or JSON of the wrong shape is one error line naming the URL, exit 1", async () => {
+    const html = await badHub(200, "text/html", "<html><body>Proxy login</body></html>");
+    const shape = await badHub(200, "application/json", '{"branches": 5}');
+    try {
+      for (const command of [["revisions"], ["verify"]]) {
+        const page = await run([...command, "--repo", "a/b"], {}, html.url);
+        expect(page.code).toBe(1);
+        expect(page.stderr).toBe(
+          `error: ${html.url}/api/models/a/b/refs: the Hub answered 200 with text/html starting with "<html><body>Proxy login</body></html>", not JSON; check --hub-url (is it a Hugging Face Hub, and is no proxy in the way?)\n`,
+        );
+        const wrong = await run([...command, "--repo", "a/b"], {}, shape.url);
+        expect(wrong.code).toBe(1);
+        expect(wrong.stderr).toMatch(
+          /^error: http:\/\/127\.0\.0\.1:\d+\/api\/models\/a\/b\/refs: the Hub answered 200 with JSON that is not a list of refs .*; check --hub-url .*\n$/,
+        );
+      }
+    } finally {
+      html.close();
+      shape.close();
+    }
+  });
+
+  it("a malformed --hub-url is a usage error, and a URL fetch refuses is not retried", async () => {
+    for (const url of ["notaurl", "ftp://example.com"]) {
+      const bad = await run(["revisions", "--repo", "a/b"], {}, url);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^error: option '--hub-url <url>' argument '.*' is invalid\. /);
+      expect(bad.stderr).toContain("https://huggingface.co");
+    }
+    const started = Date.now();
+    // undici refuses port 9 ("bad port") before connecting: retrying cannot help.
+    const port = await run(["revisions", "--repo", "a/b"], {}, "http://127.0.0.1:9");
+    expect(port.code).toBe(1);
+    expect(port.stderr).toBe(
+      "error: cannot reach http://127.0.0.1:9 (bad port); check your network connection and the Hub URL (--hub-url, default https://huggingface.co), then run the command again\n",
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

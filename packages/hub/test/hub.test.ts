@@ -1,5 +1,5 @@
 // Push, resume, pull and verify against a loopback Hub (test/fake-hub.ts) through the real @huggingface/hub client.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -178,6 +178,23 @@ describe("push", () => {
     expect(summary.revisions.map((r) => r.revision)).toEqual(["step0", "step1", "step2"]);
     expect(summary.main?.final).toBe("step2");
     expect((await verifyRepo(connection(repo))).ok).toBe(true);
+  });
+
+  it("pull replaces refs/<revision> atomically (a new file renamed over it, never rewritten in place)", async () => {
+    const run = await fakeRun();
+    const repo = repoName();
+    await pushRun({ ...connection(repo), dir: run });
+    const cache = mkdtempSync(join(tmpdir(), "hub-cache-"));
+    const refs = join(cache, `models--${repo.replace("/", "--")}`, "refs");
+    mkdirSync(refs, { recursive: true });
+    // A stale ref hard-linked to a witness: writing in place would change the witness too.
+    writeFileSync(join(refs, "step1"), "0".repeat(40));
+    const witness = join(cache, "witness");
+    linkSync(join(refs, "step1"), witness);
+    const [pulled] = await pull({ ...connection(repo), revisions: ["step1"], cacheDir: cache });
+    expect(readFileSync(join(refs, "step1"), "utf8")).toBe(pulled!.commit);
+    expect(readFileSync(witness, "utf8")).toBe("0".repeat(40));
+    expect(readdirSync(refs)).toEqual(["step1"]);
   });
 
   it("pushCheckpoint uploads a single step directory", async () => {

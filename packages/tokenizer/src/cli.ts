@@ -4,8 +4,8 @@
  * `tokenizer.json`) from the shell. JSONL in, JSONL out; errors name the line and exit non-zero.
  */
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { isParseArgsError, packageVersion, usageErrorMessage } from "./cli-usage.js";
 import { TokenizerError } from "./errors.js";
 import { loadPileTokenizer } from "./load-pile-tokenizer.js";
 import {
@@ -78,8 +78,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write("warning: -v is deprecated and will be removed in the next minor version; use -V\n");
   }
   if (values.version || values["old-version"]) {
-    const manifest = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
-    process.stdout.write(`${manifest.version}\n`);
+    process.stdout.write(`${await packageVersion()}\n`);
     return;
   }
   const [command, ...rest] = positionals;
@@ -211,8 +210,8 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 });
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    process.stderr.write(`error: ${(error as Error).message}\n\n${USAGE}`);
+  if (error instanceof UsageError || isParseArgsError(error)) {
+    process.stderr.write(`error: ${usageErrorMessage(error)}\n\n${USAGE}`);
     process.exitCode = 2;
   } else if (TokenizerError.isInstance(error)) {
     process.stderr.write(`error: ${error.message}\n`);

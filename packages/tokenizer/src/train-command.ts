@@ -3,10 +3,11 @@
  * by `cli.ts` only for this command. Progress goes to stderr: a cli-progress bar on a terminal when the
  * optional peer dependency `cli-progress` is installed, plain lines otherwise.
  */
-import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { isParseArgsError, packageVersion, usageErrorMessage } from "./cli-usage.js";
 import { TokenizerError } from "./errors.js";
 import { trainBpe, trainedTokenizerJson, type TrainBpeProgress } from "./train-bpe.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
 
 const TRAIN_USAGE = `Usage: pythia-tokenize train --input FILE... --output tokenizer.json [options]
 
@@ -23,6 +24,7 @@ Options:
   --workers N             worker threads counting words (default: the number of CPUs)
   --quiet                 no progress output
   -h, --help              show this help
+  -V, --version           show the version
 
 Example:
   pythia-tokenize train --input corpus.txt --output tokenizer.json --vocab-size 50000 \\
@@ -37,8 +39,8 @@ export async function runTrainCommand(argv: string[]): Promise<number> {
     await train(argv);
     return 0;
   } catch (error) {
-    if (error instanceof TrainUsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`error: ${(error as Error).message}\n\n${TRAIN_USAGE}`);
+    if (error instanceof TrainUsageError || isParseArgsError(error)) {
+      process.stderr.write(`error: ${usageErrorMessage(error)}\n\n${TRAIN_USAGE}`);
       return 2;
     }
     if (TokenizerError.isInstance(error)) {
@@ -65,10 +67,15 @@ async function train(argv: string[]): Promise<void> {
       workers: { type: "string" },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "V", default: false },
     },
   });
   if (values.help) {
     process.stdout.write(TRAIN_USAGE);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${await packageVersion()}\n`);
     return;
   }
   // `--input a.txt b.txt` reads naturally: files after the options count as inputs too.
@@ -100,7 +107,8 @@ async function train(argv: string[]): Promise<void> {
     });
     display?.stop();
     try {
-      await writeFile(output, trainedTokenizerJson(model));
+      // Atomic: an interrupted or failed write never leaves a truncated tokenizer.json over a good one.
+      await writeFileAtomic(output, trainedTokenizerJson(model));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? String(error);
       throw new TokenizerError(

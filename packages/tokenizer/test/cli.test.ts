@@ -1,6 +1,6 @@
 // The pythia-tokenize CLI, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { linkSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -94,7 +94,24 @@ describe("pythia-tokenize", () => {
 
   it("--help and --version", () => {
     expect(run(["--help"]).stdout).toMatch(/Usage: pythia-tokenize/);
-    expect(run(["--version"]).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const version = JSON.parse(readFileSync(packagePath("package.json"), "utf8")).version as string;
+    // --version / -V on every command, the train subcommand included (docs/cli-conventions.md).
+    for (const args of [["--version"], ["-V"], ["encode", "-V"], ["train", "--version"], ["train", "-V"]]) {
+      const result = run(args);
+      expect({ args, ...result }).toEqual({ args, code: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+
+  it("an unknown option is one error line in commander's words, then the usage; exit 2", () => {
+    for (const args of [["encode", "--x"], ["--x"], ["count", "-q", "a.txt"]]) {
+      const { code, stdout, stderr } = run(args);
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      const option = args.find((arg) => arg.startsWith("-"))!;
+      expect(stderr).toMatch(
+        new RegExp(`^error: unknown option '${option}'\\n\\nUsage: pythia-tokenize <command>`),
+      );
+    }
   });
 });
 
@@ -124,6 +141,26 @@ describe("pythia-tokenize train", () => {
     const hf = JSON.parse(readFileSync(fixturePath("bpe-train/enwik8_first100.tokenizer.json"), "utf8"));
     expect(ours.model).toEqual(hf.model);
     expect(ours.pre_tokenizer).toEqual(hf.pre_tokenizer);
+  });
+
+  it("replaces an existing tokenizer.json atomically (a new file renamed over it, not rewritten in place)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pythia-tokenize-train-"));
+    const out = join(dir, "tokenizer.json");
+    writeFileSync(out, "old");
+    // Hard-linked to a witness: writing in place would change the witness too.
+    linkSync(out, join(dir, "witness"));
+    const { code } = run([
+      "train",
+      "--quiet",
+      "--input",
+      fixturePath("bpe-train/enwik8_first100.txt"),
+      "--output",
+      out,
+    ]);
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(out, "utf8")).model.merges).toHaveLength(355);
+    expect(readFileSync(join(dir, "witness"), "utf8")).toBe("old");
+    expect(readdirSync(dir).sort()).toEqual(["tokenizer.json", "witness"]);
   });
 
   it("--vocab-size, --special-tokens and --min-frequency", () => {
@@ -170,7 +207,7 @@ describe("pythia-tokenize train", () => {
     [
       "an unknown option",
       ["train", "--input", "a.txt", "--vocabsize", "10"],
-      /Unknown option '--vocabsize'/,
+      /^error: unknown option '--vocabsize'\n\nUsage: pythia-tokenize train /,
       2,
     ],
     [
