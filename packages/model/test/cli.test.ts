@@ -116,6 +116,24 @@ describe("pythia-model", () => {
       /Allowed choices are auto, tfjs-node-gpu, webgpu/,
       2,
     ],
+    [
+      "a --top-p above 1",
+      ["generate", "--checkpoint", fixturePath("pythia-micro"), "--prompt", "!", "--top-p", "5"],
+      /^error: option '--top-p <p>' argument '5' is invalid\. expected a probability mass above 0 and at most 1, got "5"\n/,
+      2,
+    ],
+    [
+      "a --top-p of 0",
+      ["generate", "--checkpoint", fixturePath("pythia-micro"), "--prompt", "!", "--top-p", "0"],
+      /argument '0' is invalid\. expected a probability mass above 0 and at most 1/,
+      2,
+    ],
+    [
+      "a negative --temperature",
+      ["generate", "--checkpoint", fixturePath("pythia-micro"), "--prompt", "!", "--temperature", "-1"],
+      /^error: option '--temperature <t>' argument '-1' is invalid\. expected a temperature of 0 \(greedy\) or more, got "-1"\n/,
+      2,
+    ],
   ];
   it.each(bad)("reports %s in one line", (_name, args, message, exitCode) => {
     const { code, stderr } = run(args);
