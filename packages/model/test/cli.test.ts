@@ -88,6 +88,25 @@ describe("pythia-model", () => {
     expect(stderr).toMatch(/5 tokens, finished by length|finished by eos/);
   });
 
+  it("generate --backend cpu: no tfjs notice on stderr, only the backend line and the summary", () => {
+    const { code, stdout, stderr } = run([
+      "generate",
+      "--checkpoint",
+      fixturePath("pythia-micro"),
+      "--prompt",
+      "!",
+      "--max-new-tokens",
+      "3",
+      "--backend",
+      "cpu",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout.startsWith("!")).toBe(true);
+    expect(stderr).toContain("backend cpu");
+    expect(stderr).not.toContain("TensorFlow.js in Node.js");
+    expect(stderr).not.toContain("=====");
+  });
+
   const bad: Array<[string, string[], RegExp, number]> = [
     ["a missing checkpoint", ["info", "--checkpoint", "/no/such/dir"], /\/no\/such\/dir: no config\.json/, 1],
     [
