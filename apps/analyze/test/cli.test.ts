@@ -73,6 +73,23 @@ describe("pythia-analyze on a default pythia-train run", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
     expect(missing.stderr).toContain("no run.json");
+    for (const percent of ["200", "0", "-5"]) {
+      const range = run([
+        "intervene",
+        "--run",
+        "/nonexistent",
+        "--output",
+        join(tmpdir(), "never"),
+        "--percent",
+        percent,
+      ]);
+      expect(range.code, percent).toBe(2);
+      expect(range.stderr).toMatch(
+        new RegExp(
+          `^error: option '--percent <p>' argument '${percent}' is invalid\\. expected a percentage above 0 and at most 100, got "${percent}"\n`,
+        ),
+      );
+    }
   });
 
   it("memorization across checkpoints over the rows each has seen, then the Poisson check", () => {

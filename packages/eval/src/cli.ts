@@ -4,7 +4,8 @@
  * shell. Thin wiring over the library; user mistakes print one line.
  */
 import { deprecatedOption, integerArgument, runCli } from "@pythia/core/cli";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "@pythia/core";
 import { dirname } from "node:path";
 import { loadCheckpoint } from "@pythia/model";
 import { backendOption, startComputeFromOptions, threadsOption } from "@pythia/model/cli-options";
@@ -24,6 +25,9 @@ function taskList(value: string): string[] {
     .split(",")
     .map((name) => name.trim())
     .filter((name) => name !== "");
+  if (names.length === 0) {
+    throw new InvalidArgumentError(`give at least one task (${PYTHIA_TASKS.join(",")}, wsc273)`);
+  }
   for (const name of names) {
     try {
       getTask(name);
@@ -51,9 +55,10 @@ async function startCompute(options: { backend?: string; threads?: number }): Pr
   return info.backend;
 }
 
+/** Replaces `path` whole (a temporary sibling renamed onto it): never a half-written output. */
 function writeFile(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
+  writeFileAtomic(path, text);
 }
 
 /** Prints progress to stderr at most every 2 s, and each task's end. */
@@ -221,6 +226,8 @@ function sweepCommand(): Command {
             if (event.type === "checkpoint-start") {
               process.stderr.write(`pythia-eval: step ${event.step} (${event.index + 1}/${event.count})\n`);
               printers.set(event.step, progressPrinter(`step ${event.step}: `));
+            } else if (event.type === "warning") {
+              process.stderr.write(`warning: ${event.message}\n`);
             } else if (event.type === "checkpoint-end") {
               if (event.reused) {
                 process.stderr.write(

@@ -2,9 +2,15 @@
  * Evaluates a series of checkpoints (a training run's `out/step{N}` directories) and tabulates every
  * metric by step.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkpointDir, checkpointName, completeCheckpointSteps } from "@pythia/core/run";
+import { writeFileAtomic } from "@pythia/core";
+import {
+  checkpointDir,
+  checkpointName,
+  completeCheckpointSteps,
+  parseCheckpointName,
+} from "@pythia/core/run";
 import { loadCheckpoint } from "@pythia/model";
 import { lineChartSvg, writePlot, type WrittenPlot } from "@pythia/plots";
 import type { Tokenizer } from "@pythia/tokenizer";
@@ -28,7 +34,9 @@ export interface SweepRow {
 export type SweepEvent =
   | { type: "checkpoint-start"; step: number; dir: string; index: number; count: number }
   | (EvaluateEvent & { step: number })
-  | { type: "checkpoint-end"; step: number; results: HarnessResults; reused: boolean };
+  | { type: "checkpoint-end"; step: number; results: HarnessResults; reused: boolean }
+  /** Something skipped or redone (a `step{N}/` without manifest.json, an unreadable `step{N}.json`). */
+  | { type: "warning"; message: string };
 
 /** Parameters of `sweep`. */
 export interface SweepParams {
@@ -67,9 +75,20 @@ export async function sweep(params: SweepParams): Promise<SweepResult> {
   if (params.runDir !== undefined) {
     const runDir = params.runDir;
     const steps = await completeCheckpointSteps({ dir: runDir });
+    for (const skipped of incompleteStepDirs(runDir, steps)) {
+      params.onEvent?.({
+        type: "warning",
+        message: existsSync(join(runDir, skipped, "manifest.json"))
+          ? `skipping ${join(runDir, skipped)}/: its manifest.json is unreadable or does not match its files (one is missing or has another size); copy the checkpoint again to evaluate it`
+          : `skipping ${join(runDir, skipped)}/: no manifest.json (a save that was interrupted or is still running); evaluate it once the trainer has finished writing it`,
+      });
+    }
     checkpoints.push(...steps.map((step) => ({ step, dir: checkpointDir(runDir, step) })));
   }
   checkpoints = checkpoints.sort((a, b) => a.step - b.step);
+  if (params.tasks.length === 0) {
+    throw new EvalError("UNKNOWN_TASK", "no tasks to evaluate; give at least one task name");
+  }
   if (checkpoints.length === 0) {
     throw new EvalError(
       "CHECKPOINT",
@@ -88,7 +107,7 @@ export async function sweep(params: SweepParams): Promise<SweepResult> {
       count: checkpoints.length,
     });
     const file = join(params.outputDir, `${checkpointName(checkpoint.step)}.json`);
-    const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as HarnessResults) : null;
+    const previous = readPreviousResults(file, (message) => params.onEvent?.({ type: "warning", message }));
     if (
       previous !== null &&
       params.tasks.every((task) => previous.results[task] !== undefined) &&
@@ -117,7 +136,7 @@ export async function sweep(params: SweepParams): Promise<SweepResult> {
         onEvent: (event) => params.onEvent?.({ ...event, step: checkpoint.step }),
         ...(params.signal === undefined ? {} : { signal: params.signal }),
       });
-      writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+      writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`);
       results[checkpoint.step] = out;
       params.onEvent?.({ type: "checkpoint-end", step: checkpoint.step, results: out, reused: false });
     } finally {
@@ -126,9 +145,52 @@ export async function sweep(params: SweepParams): Promise<SweepResult> {
     }
   }
   const rows = sweepRows(results);
-  writeFileSync(join(params.outputDir, "metrics.csv"), sweepToCsv(rows));
-  writeFileSync(join(params.outputDir, "metrics.json"), `${JSON.stringify(rows, null, 2)}\n`);
+  writeFileAtomic(join(params.outputDir, "metrics.csv"), sweepToCsv(rows));
+  writeFileAtomic(join(params.outputDir, "metrics.json"), `${JSON.stringify(rows, null, 2)}\n`);
   return { rows, results, plots: await plotSweep(rows, join(params.outputDir, "plots")) };
+}
+
+/** Names of the `step{N}/` folders of `runDir` that are not among the complete `steps`. */
+function incompleteStepDirs(runDir: string, steps: readonly number[]): string[] {
+  if (!existsSync(runDir)) {
+    return [];
+  }
+  const complete = new Set(steps);
+  return readdirSync(runDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => ({ name: entry.name, step: parseCheckpointName(entry.name) }))
+    .filter(
+      (entry): entry is { name: string; step: number } => entry.step !== null && !complete.has(entry.step),
+    )
+    .sort((a, b) => a.step - b.step)
+    .map((entry) => entry.name);
+}
+
+/**
+ * The results a previous sweep wrote to `file`, or null when there are none or they cannot be read
+ * (a torn write by an older version): then `warn` is told and the step is evaluated again.
+ */
+function readPreviousResults(file: string, warn: (message: string) => void): HarnessResults | null {
+  if (!existsSync(file)) {
+    return null;
+  }
+  try {
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<HarnessResults> | null;
+    if (
+      parsed === null ||
+      typeof parsed !== "object" ||
+      typeof parsed.results !== "object" ||
+      parsed.results === null ||
+      typeof parsed.config !== "object" ||
+      parsed.config === null
+    ) {
+      throw new Error("not a harness results object");
+    }
+    return parsed as HarnessResults;
+  } catch (error) {
+    warn(`${file} is unreadable (${(error as Error).message}); evaluating that step again`);
+    return null;
+  }
 }
 
 /** One chart per task: each metric (e.g. acc, acc_norm) against the checkpoint step. */

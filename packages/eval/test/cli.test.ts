@@ -1,6 +1,14 @@
 // pythia-eval, run as users run it: a child process over the built package.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from "node:fs";
+import {
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkpointDir, writeManifest } from "@pythia/core/run";
@@ -41,8 +49,28 @@ describe("pythia-eval", () => {
     expect(bad.stderr).toContain("known tasks: lambada_openai");
   });
 
+  it("refuses an empty task list before loading anything (exit 2)", () => {
+    const missing = join(tmpdir(), "pythia-eval-no-such-checkpoint");
+    for (const args of [
+      ["run", "--checkpoint", missing, "--tasks", "", "--data-dir", ".", "--output", "x.json"],
+      ["run", "--checkpoint", missing, "--tasks", " , ", "--data-dir", ".", "--output", "x.json"],
+      ["sweep", "--run", missing, "--tasks", "", "--data-dir", ".", "--output", "x"],
+      ["requests", "--tasks", "", "--data-dir", ".", "--output", "x.jsonl"],
+    ]) {
+      const { code, stderr } = run(args);
+      expect(code, args.join(" ")).toBe(2);
+      const errors = stderr.split("\n").filter((line) => line.startsWith("error: "));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain("give at least one task (lambada_openai,");
+      expect(stderr).not.toContain("RangeError");
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it.runIf(dataDir !== null)("requests: every request of every doc, in harness order", () => {
     const out = join(mkdtempSync(join(tmpdir(), "pythia-eval-cli-")), "wsc.jsonl");
+    writeFileSync(out, "old\n");
+    linkSync(out, `${out}.old`); // a second name: a write in place would change it too
     const { code, stderr } = run([
       "requests",
       "--tasks",
@@ -59,6 +87,7 @@ describe("pythia-eval", () => {
       .split("\n")
       .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(208);
+    expect(readFileSync(`${out}.old`, "utf8")).toBe("old\n"); // replaced whole, not rewritten
     const fixture = readHarnessFixture("wsc");
     expect(lines[0]).toEqual({ doc: 0, context: fixture[0]!.requests[0]!.context, continuation: " yes" });
     expect(lines[3]).toEqual({ doc: 1, context: fixture[1]!.requests[1]!.context, continuation: " no" });
@@ -136,8 +165,11 @@ describe("pythia-eval", () => {
         "--output",
         output,
       ];
-      const { code, stdout } = run(args);
+      const { code, stdout, stderr } = run(args);
       expect(code).toBe(0);
+      expect(stderr).toContain(
+        `\nwarning: skipping ${join(runDir, "step4")}/: no manifest.json (a save that was interrupted or is still running); evaluate it once the trainer has finished writing it\n`,
+      );
       expect(stdout.split("\n")[0]).toBe("step\twsc/acc");
       const csv = readFileSync(join(output, "metrics.csv"), "utf8").trim().split("\n");
       expect(csv[0]).toBe("step,task,metric,value,stderr");

@@ -4,7 +4,7 @@
  * main entry do not load commander.
  */
 import { InvalidArgumentError, Option } from "commander";
-import { integerArgument } from "@pythia/core/cli";
+import { integerArgument, numberArgument } from "@pythia/core/cli";
 import { BACKENDS, initCompute, type BackendName, type ComputeInfo } from "./compute.js";
 import { pythiaPreset } from "./config.js";
 
@@ -24,6 +24,33 @@ export function presetArgument(value: string): string {
     throw new InvalidArgumentError((error as Error).message);
   }
   return value;
+}
+
+/** Commander parser for a positive integer (`--model-parallel`): 0 is a usage error (exit 2). */
+export function positiveIntegerArgument(value: string): number {
+  const parsed = integerArgument(value);
+  if (parsed < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Commander parser for `--temperature`: a number ≥ 0 (0: greedy). */
+export function temperatureArgument(value: string): number {
+  const parsed = numberArgument(value);
+  if (parsed < 0) {
+    throw new InvalidArgumentError(`expected a temperature of 0 (greedy) or more, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Commander parser for `--top-p`: a probability mass in (0, 1]. */
+export function topPArgument(value: string): number {
+  const parsed = numberArgument(value);
+  if (!(parsed > 0 && parsed <= 1)) {
+    throw new InvalidArgumentError(`expected a probability mass above 0 and at most 1, got "${value}"`);
+  }
+  return parsed;
 }
 
 /** `--threads <n>` for the wasm backend's matrix products. */

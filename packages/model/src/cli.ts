@@ -6,9 +6,16 @@
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { loadPileTokenizer, TokenizerError } from "@pythia/tokenizer";
-import { deprecatedOption, integerArgument, numberArgument, runCli, UsageError } from "@pythia/core/cli";
+import { deprecatedOption, integerArgument, runCli, UsageError } from "@pythia/core/cli";
 import { Command, Option } from "commander";
-import { backendOption, presetArgument, startComputeFromOptions, threadsOption } from "./cli-options.js";
+import {
+  backendOption,
+  presetArgument,
+  startComputeFromOptions,
+  temperatureArgument,
+  threadsOption,
+  topPArgument,
+} from "./cli-options.js";
 import { loadCheckpoint } from "./checkpoint.js";
 import { parameterCount, pythiaPreset } from "./config.js";
 import { generate } from "./generate.js";
@@ -125,12 +132,14 @@ function generateCommand(): Command {
       new Option("--max-new-tokens <n>", "tokens to generate at most").argParser(integerArgument).default(32),
     )
     .addOption(
-      new Option("--temperature <t>", "sampling temperature (0: greedy)")
-        .argParser(numberArgument)
+      new Option("--temperature <t>", "sampling temperature, 0 or more (0: greedy)")
+        .argParser(temperatureArgument)
         .default(0),
     )
     .addOption(new Option("--top-k <k>", "sample among the k most likely tokens").argParser(integerArgument))
-    .addOption(new Option("--top-p <p>", "nucleus sampling threshold").argParser(numberArgument))
+    .addOption(
+      new Option("--top-p <p>", "nucleus sampling threshold, above 0 and at most 1").argParser(topPArgument),
+    )
     .addOption(new Option("--seed <n>", "sampler seed").argParser(integerArgument).default(0))
     .addOption(
       new Option(

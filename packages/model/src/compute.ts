@@ -201,6 +201,23 @@ async function activate(backend: Exclude<BackendName, "wasm" | "webgpu">): Promi
     throw new Error(`tf.setBackend("${name}") returned false`);
   }
   await tf.ready();
+  if (backend === "cpu") {
+    skipCpuNodeNotice(tf.backend());
+  }
+}
+
+/**
+ * tfjs's cpu backend prints a 4-line "Hi, looks like you are running TensorFlow.js in Node.js…"
+ * banner on stderr at its first tensor in Node (`MathBackendCPU.write`, while its `firstUse` is true).
+ * A library never prints, and the commands already say which backend runs, so mark that first use
+ * as past. Only that one notice goes (tfjs's other warnings stay); a tfjs without the field is left
+ * as it is.
+ */
+function skipCpuNodeNotice(backend: unknown): void {
+  const cpu = backend as { firstUse?: unknown };
+  if (typeof cpu.firstUse === "boolean") {
+    cpu.firstUse = false;
+  }
 }
 
 function installHint(backend: BackendName): string {

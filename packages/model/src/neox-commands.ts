@@ -3,9 +3,12 @@
  * `importNeoxCheckpoint` / `exportNeoxCheckpoint`; progress goes to stderr, the summary to stdout.
  */
 import { deprecatedOption, integerArgument } from "@pythia/core/cli";
+import { existsSync } from "node:fs";
 import { Command, Option } from "commander";
+import { positiveIntegerArgument } from "./cli-options.js";
 import { exportNeoxCheckpoint } from "./export-neox.js";
 import { importNeoxCheckpoint } from "./import-neox.js";
+import { ModelError } from "./model-errors.js";
 
 const progress = (line: string): void => {
   process.stderr.write(`pythia-model: ${line}\n`);
@@ -75,7 +78,9 @@ export function exportNeoxCommand(): Command {
     .requiredOption("--checkpoint <dir>", "Hugging Face folder (config.json + weights)")
     .requiredOption("--output <dir>", "GPT-NeoX save folder to write")
     .addOption(
-      new Option("--model-parallel <n>", "model-parallel ranks").argParser(integerArgument).default(1),
+      new Option("--model-parallel <n>", "model-parallel ranks (1 or more)")
+        .argParser(positiveIntegerArgument)
+        .default(1),
     )
     .addOption(
       new Option("--layout <layout>", "pipeline: layer_XX-model_YY files; sequential: mp_rank_XX files")
@@ -104,6 +109,13 @@ export function exportNeoxCommand(): Command {
         mlpNaming: "legacy" | "new";
         overwrite?: boolean;
       }) => {
+        if (existsSync(options.output) && options.overwrite !== true) {
+          // The library's message names its parameter (`overwrite: true`); the CLI names the flag.
+          throw new ModelError(
+            "IO",
+            `${options.output} already exists; choose a new --output or pass --overwrite to replace it`,
+          );
+        }
         const result = await exportNeoxCheckpoint(
           {
             checkpoint: options.checkpoint,

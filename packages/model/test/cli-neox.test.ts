@@ -20,6 +20,8 @@ function run(args: string[]) {
 }
 
 const interop = sharedFixture("interop");
+/** An --output that exists already. */
+const existing = mkdtempSync(join(tmpdir(), "pythia-model-existing-"));
 const suite = interop === null ? describe.skip : describe;
 
 suite("pythia-model import-neox / export-neox", () => {
@@ -88,6 +90,18 @@ suite("pythia-model import-neox / export-neox", () => {
       ["export-neox", "--checkpoint", "x", "--output", "y", "--model-parallel", "two"],
       /expected a non-negative integer/,
       2,
+    ],
+    [
+      ["export-neox", "--checkpoint", "x", "--output", "y", "--model-parallel", "0"],
+      /^error: option '--model-parallel <n>' argument '0' is invalid\. expected a positive integer, got "0"\n/,
+      2,
+    ],
+    [
+      ["export-neox", "--checkpoint", "x", "--output", existing],
+      new RegExp(
+        `^error: ${existing} already exists; choose a new --output or pass --overwrite to replace it\n$`,
+      ),
+      1,
     ],
   ])("reports %j in one line", (args, message, exitCode) => {
     const { code, stderr } = run(args as string[]);

@@ -88,6 +88,25 @@ describe("pythia-model", () => {
     expect(stderr).toMatch(/5 tokens, finished by length|finished by eos/);
   });
 
+  it("generate --backend cpu: no tfjs notice on stderr, only the backend line and the summary", () => {
+    const { code, stdout, stderr } = run([
+      "generate",
+      "--checkpoint",
+      fixturePath("pythia-micro"),
+      "--prompt",
+      "!",
+      "--max-new-tokens",
+      "3",
+      "--backend",
+      "cpu",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout.startsWith("!")).toBe(true);
+    expect(stderr).toContain("backend cpu");
+    expect(stderr).not.toContain("TensorFlow.js in Node.js");
+    expect(stderr).not.toContain("=====");
+  });
+
   const bad: Array<[string, string[], RegExp, number]> = [
     ["a missing checkpoint", ["info", "--checkpoint", "/no/such/dir"], /\/no\/such\/dir: no config\.json/, 1],
     [
@@ -114,6 +133,24 @@ describe("pythia-model", () => {
       "an unknown backend",
       ["generate", "--checkpoint", "x", "--prompt", "a", "--backend", "webgl"],
       /Allowed choices are auto, tfjs-node-gpu, webgpu/,
+      2,
+    ],
+    [
+      "a --top-p above 1",
+      ["generate", "--checkpoint", fixturePath("pythia-micro"), "--prompt", "!", "--top-p", "5"],
+      /^error: option '--top-p <p>' argument '5' is invalid\. expected a probability mass above 0 and at most 1, got "5"\n/,
+      2,
+    ],
+    [
+      "a --top-p of 0",
+      ["generate", "--checkpoint", fixturePath("pythia-micro"), "--prompt", "!", "--top-p", "0"],
+      /argument '0' is invalid\. expected a probability mass above 0 and at most 1/,
+      2,
+    ],
+    [
+      "a negative --temperature",
+      ["generate", "--checkpoint", fixturePath("pythia-micro"), "--prompt", "!", "--temperature", "-1"],
+      /^error: option '--temperature <t>' argument '-1' is invalid\. expected a temperature of 0 \(greedy\) or more, got "-1"\n/,
       2,
     ],
   ];

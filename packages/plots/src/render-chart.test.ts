@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { linkSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -33,6 +33,27 @@ describe("lineChartSvg", () => {
     } else {
       expect(written.pngSkipped).toBeTruthy();
     }
+  });
+});
+
+describe("writePlot", () => {
+  it("replaces the chart files whole, leaving no temporary file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pythia-plots-"));
+    const base = join(dir, "acc");
+    writeFileSync(`${base}.svg`, "old chart");
+    linkSync(`${base}.svg`, join(dir, "old.svg")); // a second name: a write in place would change it too
+    const svg = lineChartSvg({
+      title: "acc",
+      xName: "step",
+      yName: "acc",
+      series: [{ name: "acc", points: [[0, 0.5]] }],
+    });
+    const written = await writePlot(base, svg);
+    expect(readFileSync(written.svg, "utf8")).toBe(svg);
+    expect(readFileSync(join(dir, "old.svg"), "utf8")).toBe("old chart");
+    expect(readdirSync(dir).sort()).toEqual(
+      written.png === null ? ["acc.svg", "old.svg"] : ["acc.png", "acc.svg", "old.svg"],
+    );
   });
 });
 

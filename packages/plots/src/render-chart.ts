@@ -2,8 +2,8 @@
  * Charts as echarts server-side SVG (no DOM, no native code), and PNG through `@resvg/resvg-js` when
  * that optional dependency loads; otherwise only the SVG is written and the reason is returned.
  */
-import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { writeFileAtomic } from "@pythia/core";
 import type * as Echarts from "echarts";
 
 let echarts: typeof Echarts | undefined;
@@ -44,15 +44,18 @@ export interface WrittenPlot {
   pngSkipped?: string;
 }
 
-/** Writes `<base>.svg` and, when @resvg/resvg-js loads, `<base>.png`. */
+/**
+ * Writes `<base>.svg` and, when @resvg/resvg-js loads, `<base>.png`, each replaced whole (a temporary
+ * sibling renamed onto it): never a half-written chart.
+ */
 export async function writePlot(base: string, svg: string): Promise<WrittenPlot> {
-  writeFileSync(`${base}.svg`, svg);
+  writeFileAtomic(`${base}.svg`, svg);
   try {
     const { Resvg } = await import("@resvg/resvg-js");
     const png = new Resvg(svg, { fitTo: { mode: "original" }, font: { loadSystemFonts: true } })
       .render()
       .asPng();
-    writeFileSync(`${base}.png`, png);
+    writeFileAtomic(`${base}.png`, png);
     return { svg: `${base}.svg`, png: `${base}.png` };
   } catch (error) {
     return { svg: `${base}.svg`, png: null, pngSkipped: (error as Error).message };

@@ -1,11 +1,20 @@
-import { AnalysisError, interventionLossSvg, interventionRun } from "@pythia/analyses";
+import { interventionLossSvg, interventionRun } from "@pythia/analyses";
 import { integerArgument, numberArgument } from "@pythia/core/cli";
 import { checkpointDir } from "@pythia/core/run";
 import { writePlot } from "@pythia/plots";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { log, startCompute } from "../cli-shared.js";
+
+/** Commander parser for `--percent`: a share of the run's steps above 0 and at most 100 (else exit 2). */
+function percentArgument(value: string): number {
+  const parsed = numberArgument(value);
+  if (!(parsed > 0 && parsed <= 100)) {
+    throw new InvalidArgumentError(`expected a percentage above 0 and at most 100, got "${value}"`);
+  }
+  return parsed;
+}
 
 /** `pythia-analyze intervene`: retrain the end of a run with the pronoun swap into a new run. */
 export function interveneCommand(): Command {
@@ -18,7 +27,7 @@ export function interveneCommand(): Command {
     .option(
       "--percent <p>",
       "intervene on the last p% of the steps, from the newest checkpoint at or before that point (Pythia: 7 and 21)",
-      numberArgument,
+      percentArgument,
       7,
     )
     .option(
@@ -27,9 +36,6 @@ export function interveneCommand(): Command {
       integerArgument,
     )
     .action(async (options) => {
-      if (!(options.percent > 0 && options.percent <= 100)) {
-        throw new AnalysisError("INPUT", `--percent must be in (0, 100], got ${options.percent}`);
-      }
       await startCompute(options);
       let steps = 0;
       let logged = false;
