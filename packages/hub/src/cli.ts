@@ -223,48 +223,62 @@ function program(): Command {
     "--cache-dir",
   );
 
-  root
-    .command("verify")
-    .description(
-      "report missing revisions and files, and revisions with byte-identical weights; exit 1 if any",
-    )
-    .requiredOption(...repoOption)
-    .option("--steps <n>", "expected schedule: optimizer steps (with --every)", integerArgument)
-    .option("--every <n>", "expected schedule: checkpoint interval (with --steps)", integerArgument)
-    .option("--json", "print the full report as JSON")
-    .option(...hubUrlOption)
-    .action(
-      async (options: { repo: string; steps?: number; every?: number; json?: boolean; hubUrl?: string }) => {
-        if ((options.steps === undefined) !== (options.every === undefined)) {
-          throw new UsageError("--steps and --every go together");
+  deprecatedOption(
+    root
+      .command("verify")
+      .description(
+        "report missing revisions and files, and revisions with byte-identical weights; exit 1 if any",
+      )
+      .requiredOption(...repoOption)
+      .option("--steps <n>", "expected schedule: optimizer steps (with --checkpoint-every)", integerArgument)
+      .option(
+        "--checkpoint-every <n>",
+        "expected schedule: checkpoint interval, as pythia-train's --checkpoint-every (with --steps)",
+        integerArgument,
+      )
+      .option("--json", "print the full report as JSON")
+      .option(...hubUrlOption),
+    "--every <n>",
+    "--checkpoint-every",
+  ).action(
+    async (options: {
+      repo: string;
+      steps?: number;
+      checkpointEvery?: number;
+      json?: boolean;
+      hubUrl?: string;
+    }) => {
+      const every = options.checkpointEvery;
+      if ((options.steps === undefined) !== (every === undefined)) {
+        throw new UsageError("--steps and --checkpoint-every go together");
+      }
+      if (every === 0) {
+        throw new UsageError("--checkpoint-every 0: the checkpoint interval must be at least 1");
+      }
+      const report = await verifyRepo({
+        repo: options.repo,
+        hubUrl: options.hubUrl,
+        accessToken: optionalToken(),
+        ...(options.steps !== undefined && every !== undefined
+          ? { schedule: { steps: options.steps, every } }
+          : {}),
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } else {
+        process.stdout.write(
+          `${report.repo}: ${report.revisions.length} revisions, ${report.expectedRevisions.length} expected (from ${report.expectedFrom})\n`,
+        );
+        for (const problem of report.problems) {
+          process.stdout.write(`  ${problem}\n`);
         }
-        if (options.every === 0) {
-          throw new UsageError("--every 0: the checkpoint interval must be at least 1");
-        }
-        const report = await verifyRepo({
-          repo: options.repo,
-          hubUrl: options.hubUrl,
-          accessToken: optionalToken(),
-          ...(options.steps !== undefined && options.every !== undefined
-            ? { schedule: { steps: options.steps, every: options.every } }
-            : {}),
-        });
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        } else {
-          process.stdout.write(
-            `${report.repo}: ${report.revisions.length} revisions, ${report.expectedRevisions.length} expected (from ${report.expectedFrom})\n`,
-          );
-          for (const problem of report.problems) {
-            process.stdout.write(`  ${problem}\n`);
-          }
-          process.stdout.write(report.ok ? "ok\n" : `${report.problems.length} problem(s)\n`);
-        }
-        if (!report.ok) {
-          process.exitCode = 1;
-        }
-      },
-    );
+        process.stdout.write(report.ok ? "ok\n" : `${report.problems.length} problem(s)\n`);
+      }
+      if (!report.ok) {
+        process.exitCode = 1;
+      }
+    },
+  );
 
   root
     .command("revisions")

@@ -117,9 +117,15 @@ describe("pythia-hub", () => {
     const short = await run(["revisions", "--repo", "ab"]);
     expect(short.code).toBe(2);
     expect(short.stderr).toMatch(/^error: .*"ab" is not a model repository name: expected ORG\/NAME/);
-    const every = await run(["verify", "--repo", "a/b", "--steps", "10", "--every", "0"]);
+    const every = await run(["verify", "--repo", "a/b", "--steps", "10", "--checkpoint-every", "0"]);
     expect(every.code).toBe(2);
-    expect(every.stderr).toBe("error: --every 0: the checkpoint interval must be at least 1\n");
+    expect(every.stderr).toBe("error: --checkpoint-every 0: the checkpoint interval must be at least 1\n");
+    // The old spelling still works for one minor version, with a notice.
+    const old = await run(["verify", "--repo", "a/b", "--steps", "10", "--every", "0"]);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toBe(
+      "warning: --every is deprecated and will be removed in the next minor version; use --checkpoint-every\nerror: --checkpoint-every 0: the checkpoint interval must be at least 1\n",
+    );
     const both = await run([
       "pull",
       "--repo",
@@ -134,7 +140,7 @@ describe("pythia-hub", () => {
     expect(both.stderr).toBe("error: pass --revision or --all, not both\n");
     const steps = await run(["verify", "--repo", "a/b", "--steps", "10"]);
     expect(steps.code).toBe(2);
-    expect(steps.stderr).toBe("error: --steps and --every go together\n");
+    expect(steps.stderr).toBe("error: --steps and --checkpoint-every go together\n");
   });
 
   it("push warns about each step{N} directory without a manifest.json instead of skipping it silently", async () => {
