@@ -163,6 +163,7 @@ describe.concurrent("one name per concept: the renamed flags", () => {
     ["pythia-analyze", "logit-lens", [output, checkpointSteps]],
     ["pythia-analyze", "tuned-lens", [output, ["--checkpoint-step <n>", "--step"]]],
     ["pythia-hub", "push", [["--run <dir>", "[dir]"]]], // `push <dir>` was the usage
+    ["pythia-hub", "verify", [["--checkpoint-every <n>", "--every"]]],
   ];
   it.each(renamed)("%s %s --help shows the new names only", async (bin, subcommand, flags) => {
     const help = await run(bin, [subcommand, "--help"]);
