@@ -1,8 +1,14 @@
 /** The `pythia-train` command line: every flag, its default and its help. */
-import { deprecatedOption, integerArgument, numberArgument } from "@pythia/core/cli";
+import {
+  checkedArgument,
+  deprecatedOption,
+  integerArgument,
+  positiveIntegerArgument,
+  positiveNumberArgument,
+} from "@pythia/core/cli";
 import { backendOption, presetArgument, threadsOption } from "@pythia/model/cli-options";
 import { checkRepoName } from "@pythia/hub";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { NAME } from "./name.js";
 import { DEFAULTS, type CliOptions } from "./run-plan.js";
 
@@ -79,7 +85,7 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
       new Option(
         "--repo <org/name>",
         "upload each checkpoint to the Hugging Face Hub as branch step{N} while training (token: HF_TOKEN)",
-      ).argParser(repoArgument),
+      ).argParser(checkedArgument(checkRepoName)),
     )
     .option("--hub-url <url>", "Hub endpoint for --repo", "https://huggingface.co")
     .option(
@@ -92,32 +98,4 @@ export function buildProgram(version: string, action: (options: CliOptions) => P
     );
   deprecatedOption(program, "--out <dir>", "--output");
   return deprecatedOption(program, "--push-to-hub <repo>", "--repo");
-}
-
-/** Commander parser for an integer of at least 1. */
-function positiveIntegerArgument(value: string): number {
-  const parsed = integerArgument(value);
-  if (parsed === 0) {
-    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  }
-  return parsed;
-}
-
-/** Commander parser for a number above 0. */
-function positiveNumberArgument(value: string): number {
-  const parsed = numberArgument(value);
-  if (parsed <= 0) {
-    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
-  }
-  return parsed;
-}
-
-/** Commander parser for a Hub repository id (`org/name`), checked before anything is tokenized. */
-function repoArgument(value: string): string {
-  try {
-    checkRepoName(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-  return value;
 }

@@ -1,6 +1,14 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { integerArgument, integerListArgument, numberArgument, runCli } from "./cli.js";
+import {
+  checkedArgument,
+  integerArgument,
+  integerListArgument,
+  numberArgument,
+  positiveIntegerArgument,
+  positiveNumberArgument,
+  runCli,
+} from "./cli.js";
 import { PythiaError } from "./pythia-error.js";
 
 afterEach(() => {
@@ -65,5 +73,26 @@ describe("runCli", () => {
       /^error: unexpected error in demo: TypeError: oops\n {4}at /,
     );
     expect(process.exitCode).toBe(1);
+  });
+});
+
+describe("argument parsers", () => {
+  it("positive integers and numbers refuse 0 (and negatives) as usage errors", () => {
+    expect(positiveIntegerArgument("3")).toBe(3);
+    expect(() => positiveIntegerArgument("0")).toThrow('expected a positive integer, got "0"');
+    expect(() => positiveIntegerArgument("-1")).toThrow(InvalidArgumentError);
+    expect(positiveNumberArgument("0.5")).toBe(0.5);
+    expect(() => positiveNumberArgument("0")).toThrow('expected a positive number, got "0"');
+    expect(() => positiveNumberArgument("-2")).toThrow(InvalidArgumentError);
+  });
+
+  it("checkedArgument keeps a value its check accepts and turns the check's error into a usage error", () => {
+    const even = checkedArgument((value) => {
+      if (Number(value) % 2 !== 0) {
+        throw new Error(`"${value}" is odd: pass an even number`);
+      }
+    });
+    expect(even("4")).toBe("4");
+    expect(() => even("3")).toThrow(new InvalidArgumentError('"3" is odd: pass an even number'));
   });
 });

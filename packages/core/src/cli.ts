@@ -27,6 +27,39 @@ export function numberArgument(value: string): number {
   return parsed;
 }
 
+/**
+ * Commander parser from a validator: `check(value)` throws (with a message naming the problem) for a
+ * bad value, which becomes a usage error (exit 2); otherwise the value is kept as given.
+ */
+export function checkedArgument(check: (value: string) => unknown): (value: string) => string {
+  return (value) => {
+    try {
+      check(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+    return value;
+  };
+}
+
+/** Commander parser for an integer of at least 1 (0 is a usage error). */
+export function positiveIntegerArgument(value: string): number {
+  const parsed = integerArgument(value);
+  if (parsed === 0) {
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Commander parser for a number above 0. */
+export function positiveNumberArgument(value: string): number {
+  const parsed = numberArgument(value);
+  if (parsed <= 0) {
+    throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  }
+  return parsed;
+}
+
 /** Commander parser for a comma-separated list of non-negative integers (`1000,2000`). */
 export function integerListArgument(value: string): number[] {
   return value.split(",").map((part) => integerArgument(part));

@@ -4,7 +4,7 @@
  * revisions into the HF cache, verify a repository, list its revisions. Thin wiring over the library;
  * the token is read from HF_TOKEN or the token file and never printed.
  */
-import { deprecatedOption, integerArgument, runCli, UsageError } from "@pythia/core/cli";
+import { checkedArgument, deprecatedOption, integerArgument, runCli, UsageError } from "@pythia/core/cli";
 import { existsSync, readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { checkRepoName } from "./hub-client.js";
@@ -76,22 +76,13 @@ function hubUrlArgument(value: string): string {
   return value;
 }
 
-/** Commander parser for `--repo`: `org/name`, checked before any request. */
-function repoArgument(value: string): string {
-  try {
-    checkRepoName(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-  return value;
-}
-
 const hubUrlOption = [
   "--hub-url <url>",
   "Hub endpoint (default: https://huggingface.co)",
   hubUrlArgument,
 ] as const;
-const repoOption = ["--repo <org/name>", "model repository", repoArgument] as const;
+// `--repo`: `org/name`, checked before any request.
+const repoOption = ["--repo <org/name>", "model repository", checkedArgument(checkRepoName)] as const;
 
 function packageVersion(): string {
   return (

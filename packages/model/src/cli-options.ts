@@ -26,15 +26,6 @@ export function presetArgument(value: string): string {
   return value;
 }
 
-/** Commander parser for a positive integer (`--model-parallel`): 0 is a usage error (exit 2). */
-export function positiveIntegerArgument(value: string): number {
-  const parsed = integerArgument(value);
-  if (parsed < 1) {
-    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  }
-  return parsed;
-}
-
 /** Commander parser for `--temperature`: a number ≥ 0 (0: greedy). */
 export function temperatureArgument(value: string): number {
   const parsed = numberArgument(value);

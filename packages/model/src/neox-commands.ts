@@ -2,10 +2,9 @@
  * `pythia-model import-neox` and `export-neox`: GPT-NeoX checkpoints in and out. Thin wiring over
  * `importNeoxCheckpoint` / `exportNeoxCheckpoint`; progress goes to stderr, the summary to stdout.
  */
-import { deprecatedOption, integerArgument } from "@pythia/core/cli";
+import { deprecatedOption, integerArgument, positiveIntegerArgument } from "@pythia/core/cli";
 import { existsSync } from "node:fs";
 import { Command, Option } from "commander";
-import { positiveIntegerArgument } from "./cli-options.js";
 import { exportNeoxCheckpoint } from "./export-neox.js";
 import { importNeoxCheckpoint } from "./import-neox.js";
 import { ModelError } from "./model-errors.js";
