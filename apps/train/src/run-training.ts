@@ -99,20 +99,13 @@ export async function runTraining(
 /** The library's default fix for a refused data change (`dataChangedError` without `override`). */
 const LIBRARY_OVERRIDE = "pass allowDataChange (pythia-train: --allow-data-change)";
 
-/** `train()`'s DATA_CHANGED refusal says the library option; from the command line, the flag is the fix. */
+/** `train()`'s refusals name the library option `allowDataChange`; from the command line, the flag is the fix. */
 function withCliOverride(error: unknown): unknown {
-  if (
-    !TrainingError.isInstance(error) ||
-    error.code !== "DATA_CHANGED" ||
-    !error.message.includes(LIBRARY_OVERRIDE)
-  ) {
+  if (!TrainingError.isInstance(error) || !error.message.includes("allowDataChange")) {
     return error;
   }
-  return new TrainingError(
-    "DATA_CHANGED",
-    error.message.replace(LIBRARY_OVERRIDE, "pass --allow-data-change"),
-    {
-      cause: error,
-    },
-  );
+  const message = error.message
+    .replace(LIBRARY_OVERRIDE, "pass --allow-data-change")
+    .replace(/\ballowDataChange\b/g, "--allow-data-change");
+  return new TrainingError(error.code, message, { cause: error });
 }

@@ -476,14 +476,22 @@ describe("--resume pins the run's data and verifies its checkpoints", () => {
     expect(readFileSync(join(out, "data", "corpus-a_text_document.bin")).equals(tokens)).toBe(true);
     expect(readFileSync(join(out, "run.json"), "utf8")).toBe(runJson);
 
+    const finished = run(["--output", out, "--resume", "--allow-data-change", "--data", other]);
+    expectErrorLine(finished, 1, "the run is finished (step6 is its last step)");
+    expect(finished.stderr).toContain("resume without --allow-data-change");
+    expect(finished.stderr).not.toContain("allowDataChange");
+    expect(readFileSync(join(out, "run.json"), "utf8")).toBe(runJson);
+    // A finished run is never relabelled with data it did not train on (the trainer's test covers that
+    // refusal), so continue an unfinished one: without step6, the run resumes from step4.
+    rmSync(join(out, "step6"), { recursive: true });
     const allowed = run([...args(out), "--resume", "--allow-data-change"]);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toContain(`wrote ${join(out, "data", "corpus-a-2_text_document")}.bin/.idx`);
-    expect(allowed.stderr).toMatch(/warning: continuing from step6 on other data \(train\.idxSha256, /);
+    expect(allowed.stderr).toMatch(/warning: continuing from step4 on other data \(train\.idxSha256, /);
     expect(readFileSync(join(out, "data", "corpus-a_text_document.bin")).equals(tokens)).toBe(true);
     const after = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
     expect(after.dataChanges).toHaveLength(1);
-    expect(after.dataChanges[0]).toMatchObject({ step: 6, previous: recorded });
+    expect(after.dataChanges[0]).toMatchObject({ step: 4, previous: recorded });
     expect(after.dataIdentity.train.prefix).toBe("data/corpus-a-2_text_document");
 
     expectErrorLine(
