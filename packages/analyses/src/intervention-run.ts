@@ -131,6 +131,9 @@ export async function* interventionRunIter(
     data: recorded.data,
     out: params.out,
     resume: true,
+    // The copied checkpoint comes without a run.json: adopt the baseline's data (the same data, by
+    // construction), which run.json then records; later resumes are checked against it.
+    allowDataChange: true,
     interventions: [pronounSwapIntervention({ fromStep: window.fromStep, toStep: window.toStep, map })],
     signal: params.signal,
   });
