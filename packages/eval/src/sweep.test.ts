@@ -1,11 +1,11 @@
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkpointDir, writeManifest } from "@pythia/core/run";
-import { GPTNeoXModel, initCompute, parseConfig, saveCheckpoint } from "@pythia/model";
+import { initCompute } from "@pythia/model";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sweep, type SweepEvent } from "./sweep.js";
 import { sharedData } from "../test/helpers.js";
+import { tinyRun } from "../test/damaged-run.js";
 
 // A sweep's step{N}.json is its resume marker and metrics.csv/json its table: each is replaced whole
 // (a temporary sibling renamed onto it), a torn marker from an older version is evaluated again, and
@@ -17,31 +17,12 @@ beforeAll(async () => {
   await initCompute({ backend: "wasm" });
 });
 
-/** A run folder with a tiny model's checkpoint (and manifest) at step 0. */
-async function tinyRun(): Promise<string> {
-  const runDir = mkdtempSync(join(tmpdir(), "pythia-eval-sweep-"));
-  const config = parseConfig({
-    vocabSize: 64,
-    hiddenSize: 8,
-    numLayers: 1,
-    numHeads: 2,
-    intermediateSize: 16,
-    maxPositionEmbeddings: 256,
-    rotaryPct: 0.5,
-  });
-  const model = GPTNeoXModel.initialize({ config, seed: 0 });
-  await saveCheckpoint({ model, dir: checkpointDir(runDir, 0), includeTokenizer: false });
-  model.dispose();
-  await writeManifest({ dir: checkpointDir(runDir, 0), step: 0 });
-  return runDir;
-}
-
 /** Bytes as token ids below the tiny model's vocabulary. */
 const tokenizer = { encode: (text: string) => [...Buffer.from(text, "utf8")].map((byte) => byte % 64) };
 
 describe.runIf(dataDir !== null)("sweep's files", () => {
   it("re-evaluates a torn step0.json, replaces every file whole, and warns about skipped step dirs", async () => {
-    const runDir = await tinyRun();
+    const runDir = await tinyRun({ steps: [0], maxPositionEmbeddings: 256 });
     mkdirSync(join(runDir, "step4")); // no manifest: still being written
     const outputDir = join(runDir, "evals");
     mkdirSync(outputDir);
@@ -98,7 +79,7 @@ describe.runIf(dataDir !== null)("sweep's files", () => {
   it("refuses an empty task list", async () => {
     await expect(
       sweep({
-        runDir: await tinyRun(),
+        runDir: await tinyRun({ steps: [0], maxPositionEmbeddings: 256 }),
         tasks: [],
         dataDir: dataDir as string,
         tokenizer,
